@@ -1,0 +1,1 @@
+"""synthcat's catalog: the DuckDB store and everything that reads it."""

@@ -1,0 +1,1 @@
+"""synthcat's generators: everything that makes new data."""
