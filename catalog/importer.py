@@ -1,0 +1,263 @@
+"""Import files and in-memory rows as datasets, in one transaction.
+
+Text-like records (text, pairs, conversations) stream through in chunks; tables go to DuckDB's
+own typed readers. A bad row aborts the import with file, line and field, leaving the catalog as it
+was, unless the caller asked to skip bad rows into a rejects file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+
+from catalog.embedders import get_embedder
+from catalog.embedding_store import embed_missing, schedule_index_add
+from catalog.errors import BadInput, SynthcatError
+from catalog.progress import NullProgress, Progress
+from catalog.readers import SourceRow, check_readable, detect_format, iter_rows
+from catalog.record_mapping import (
+    FieldError,
+    FieldMapping,
+    content_hash,
+    infer_mapping,
+    row_external_id,
+    row_quality,
+    row_text,
+)
+from catalog.store import TEXT_KINDS, Catalog
+from catalog.tables import create_table_from_file
+
+_SCHEMA = pa.schema([
+    ("record_id", pa.int64()), ("dataset_id", pa.int32()), ("external_id", pa.string()),
+    ("content_hash", pa.string()), ("text", pa.string()), ("fields", pa.string()),
+    ("quality_score", pa.float64()),
+])
+
+
+@dataclass
+class ImportResult:
+    dataset: str
+    kind: str
+    origin: str
+    rows: int
+    rejected: int = 0
+    embedded: int = 0
+    seconds: float = 0.0
+    rejects_file: str | None = None
+    first_errors: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+class _Rejects:
+    """Collects rejected rows; writes them to a JSONL file only when the import succeeds."""
+
+    def __init__(self, path: str | os.PathLike | None) -> None:
+        self.path = Path(path) if path else None
+        self.count = 0
+        self.examples: list[str] = []
+        self._fh = None
+        self._tmp = None
+        if self.path:
+            fd, self._tmp = tempfile.mkstemp(dir=self.path.parent if str(self.path.parent) else ".",
+                                             prefix=".rejects-", suffix=".jsonl")
+            self._fh = os.fdopen(fd, "w", encoding="utf-8")
+
+    def add(self, line: int, field_name: str | None, reason: str, row: SourceRow) -> None:
+        self.count += 1
+        where = f"line {line}" + (f", field '{field_name}'" if field_name else "")
+        if len(self.examples) < 5:
+            self.examples.append(f"{where}: {reason}")
+        if self._fh:
+            entry = {"line": line, "field": field_name, "reason": reason,
+                     "row": row.raw if row.raw is not None else row.data}
+            self._fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
+
+    def commit(self) -> None:
+        if self._fh:
+            self._fh.close()
+            os.replace(self._tmp, self.path)
+
+    def discard(self) -> None:
+        if self._fh:
+            self._fh.close()
+            os.unlink(self._tmp)
+
+
+def _insert(cat: Catalog, columns: dict[str, list]) -> None:
+    table = pa.table(columns, schema=_SCHEMA)
+    cat.con.register("_incoming", table)
+    try:
+        cat.con.execute(
+            "INSERT INTO records (record_id, dataset_id, external_id, content_hash, text, fields, quality_score, "
+            "created_at, status) SELECT record_id, dataset_id, external_id, content_hash, text, fields, "
+            "quality_score, now(), 'active' FROM _incoming"
+        )
+    finally:
+        cat.con.unregister("_incoming")
+
+
+def _load_rows(cat: Catalog, dataset_id: int, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
+               source: str, rejects: _Rejects | None) -> int:
+    """Validate and insert rows; return how many were stored."""
+    next_id = cat.next_record_id()
+    seen_ids: dict[str, int] | None = {} if mapping.id_field else None
+    stored = 0
+    for chunk in chunks:
+        cols: dict[str, list] = {name: [] for name in _SCHEMA.names}
+        for row in chunk:
+            try:
+                if row.error is not None:
+                    raise FieldError(None, row.error)
+                data = row.data
+                text = row_text(data, mapping)
+                ext = row_external_id(data, mapping)
+                quality = row_quality(data, mapping)
+                if seen_ids is not None:
+                    first = seen_ids.setdefault(ext, row.line)
+                    if first != row.line:
+                        raise FieldError(mapping.id_field, f"duplicate id {ext!r} (first seen on line {first})")
+                fields = row.raw if row.raw is not None else json.dumps(data, ensure_ascii=False, default=str)
+            except FieldError as err:
+                if rejects is None:
+                    raise BadInput(err.reason, file=source, line=row.line, field=err.field) from None
+                rejects.add(row.line, err.field, err.reason, row)
+                continue
+            cols["record_id"].append(next_id)
+            cols["dataset_id"].append(dataset_id)
+            cols["external_id"].append(ext)
+            cols["content_hash"].append(content_hash(text))
+            cols["text"].append(text)
+            cols["fields"].append(fields)
+            cols["quality_score"].append(quality)
+            next_id += 1
+        if cols["record_id"]:
+            _insert(cat, cols)
+            stored += len(cols["record_id"])
+    return stored
+
+
+def _peek(chunks: Iterator[list[SourceRow]], source: str) -> tuple[dict, Iterator[list[SourceRow]]]:
+    """The first parseable row (to infer the mapping) and the chunks with nothing consumed."""
+    seen: list[list[SourceRow]] = []
+    for chunk in chunks:
+        seen.append(chunk)
+        for row in chunk:
+            if row.data is not None:
+                def replay() -> Iterator[list[SourceRow]]:
+                    yield from seen
+                    yield from chunks
+                return row.data, replay()
+    raise BadInput("no records in file" if not seen else "no valid JSON object in file", file=source)
+
+
+def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]], *, source: str,
+                   origin: str = "real", kind: str | None = None, text_fields: list[str] | None = None,
+                   prompt_field: str | None = None, response_field: str | None = None,
+                   messages_field: str | None = None, id_field: str | None = None,
+                   quality_field: str | None = None, description: str | None = None,
+                   tags: Iterable[str] = (), embed: bool = True, embedder: str | None = None,
+                   skip_bad: str | os.PathLike | None = None, generator: str | None = None,
+                   parameters: dict | None = None, model: str | None = None, seed: int | None = None,
+                   parents: Iterable[str] = (), progress: Progress | None = None) -> ImportResult:
+    """Store text-like rows as dataset ``dataset`` in one transaction."""
+    progress = progress or NullProgress()
+    started = time.perf_counter()
+    first, chunks = _peek(iter(chunks), source)
+    mapping = infer_mapping(first, kind=kind, text_fields=text_fields, prompt_field=prompt_field,
+                            response_field=response_field, messages_field=messages_field,
+                            id_field=id_field, quality_field=quality_field, source=source)
+    model_ = get_embedder(embedder) if embed else None
+    rejects = _Rejects(skip_bad) if skip_bad is not None else None
+    params = dict(parameters or {}, mapping=mapping.to_dict())
+    try:
+        with cat.transaction():
+            ds = cat.create_dataset(dataset, kind=mapping.kind, origin=origin, description=description,
+                                    tags=list(tags), generator=generator, parameters=params, model=model,
+                                    seed=seed, parents=list(parents),
+                                    embedder=model_.id if model_ else None, source=source)
+            first_id = cat.next_record_id()
+            stored = _load_rows(cat, ds.dataset_id, chunks, mapping, source, rejects)
+            progress.finish()
+            if stored == 0:
+                raise BadInput("no valid records to import" +
+                               (f" ({rejects.count} rejected)" if rejects else ""), file=source)
+            cat.update_dataset(dataset, row_count=stored)
+            embedded = 0
+            if model_ is not None:
+                embedded = embed_missing(cat, ds.dataset_id, model_, progress)
+                cat.touch_vectors(model_.id)
+                schedule_index_add(cat, model_.id, first_id)
+    except BaseException:
+        if rejects:
+            rejects.discard()
+        raise
+    if rejects:
+        rejects.commit()
+    return ImportResult(dataset=dataset, kind=mapping.kind, origin=origin, rows=stored,
+                        rejected=rejects.count if rejects else 0, embedded=embedded,
+                        seconds=round(time.perf_counter() - started, 3),
+                        rejects_file=str(skip_bad) if skip_bad else None,
+                        first_errors=rejects.examples if rejects else [])
+
+
+def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: str = "real",
+                kind: str | None = None, fmt: str | None = None, progress: Progress | None = None,
+                chunk_size: int = 20_000, **options) -> ImportResult:
+    """Import ``path`` as dataset ``dataset``. See :func:`import_records` for the options.
+
+    CSV and Parquet files become typed tables unless a text-like kind or text options are given.
+    """
+    path = Path(path)
+    progress = progress or NullProgress()
+    source = str(path)
+    check_readable(path)
+    fmt = detect_format(path, fmt)
+    if origin not in ("real", "synthetic"):
+        raise SynthcatError(f"unknown origin '{origin}': choose 'real' or 'synthetic'")
+    text_options = any(options.get(k) for k in ("text_fields", "prompt_field", "response_field",
+                                                  "messages_field"))
+    if kind == "table" or (kind is None and fmt in ("csv", "tsv", "parquet") and not text_options):
+        if fmt in ("jsonl", "json") and kind == "table":
+            pass  # DuckDB reads JSON into a typed table too
+        started = time.perf_counter()
+        with cat.transaction():
+            rows = create_table_from_file(cat, path, fmt, dataset, origin=origin,
+                                          description=options.get("description"),
+                                          tags=options.get("tags") or ())
+        return ImportResult(dataset=dataset, kind="table", origin=origin, rows=rows,
+                            seconds=round(time.perf_counter() - started, 3))
+    if kind is not None and kind not in TEXT_KINDS:
+        raise SynthcatError(f"unknown kind '{kind}': choose text, pairs, conversations or table")
+    if cat.has_dataset(dataset):
+        cat.create_dataset(dataset, kind="text", origin=origin)  # raises DatasetExists with the hint
+    progress.start(f"importing {path.name}", path.stat().st_size)
+    chunks = iter_rows(path, fmt, chunk_size=chunk_size, progress=progress.advance)
+    return import_records(cat, dataset, chunks, source=source, origin=origin, kind=kind,
+                          progress=progress, **options)
+
+
+def add_records(cat: Catalog, dataset: str, rows: Iterable[dict], **options) -> ImportResult:
+    """Store in-memory dicts as a dataset (same options as :func:`import_records`)."""
+    def chunks() -> Iterator[list[SourceRow]]:
+        chunk: list[SourceRow] = []
+        for i, row in enumerate(rows, start=1):
+            if isinstance(row, dict):
+                chunk.append(SourceRow(i, row))
+            else:
+                chunk.append(SourceRow(i, None, None, f"expected a dict, got {type(row).__name__}"))
+            if len(chunk) >= 10_000:
+                yield chunk
+                chunk = []
+        if chunk:
+            yield chunk
+
+    return import_records(cat, dataset, chunks(), source=options.pop("source", "<records>"), **options)

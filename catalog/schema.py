@@ -1,0 +1,117 @@
+"""The catalog's schema as ordered, named migrations recorded in the database.
+
+Each migration runs once, inside the caller's transaction, and is recorded in `migrations`.
+Append new migrations at the end; never edit one that has shipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import duckdb
+
+M001_INITIAL = """
+CREATE TABLE meta (
+    key VARCHAR PRIMARY KEY,
+    value VARCHAR
+);
+CREATE TABLE datasets (
+    dataset_id INTEGER PRIMARY KEY,
+    name VARCHAR NOT NULL UNIQUE,
+    kind VARCHAR NOT NULL CHECK (kind IN ('text', 'pairs', 'conversations', 'table')),
+    origin VARCHAR NOT NULL CHECK (origin IN ('real', 'synthetic')),
+    description VARCHAR,
+    tags VARCHAR[],
+    generator VARCHAR,
+    parameters JSON,
+    model VARCHAR,
+    seed BIGINT,
+    parents VARCHAR[],
+    embedder VARCHAR,
+    source VARCHAR,
+    table_name VARCHAR,
+    created_at TIMESTAMP NOT NULL,
+    row_count BIGINT NOT NULL DEFAULT 0
+);
+-- Text-like records: text, prompt/response pairs and conversations.
+-- `fields` keeps the record as the user's file had it; `text` is what search and dedup read.
+CREATE TABLE records (
+    record_id BIGINT NOT NULL,
+    dataset_id INTEGER NOT NULL,
+    external_id VARCHAR,
+    content_hash VARCHAR NOT NULL,
+    text VARCHAR NOT NULL,
+    fields JSON,
+    quality_score DOUBLE,
+    created_at TIMESTAMP NOT NULL,
+    status VARCHAR NOT NULL DEFAULT 'active'
+);
+-- One vector per (embedder, content hash): identical texts are embedded once.
+CREATE TABLE embeddings (
+    embedder_id VARCHAR NOT NULL,
+    content_hash VARCHAR NOT NULL,
+    vector FLOAT[] NOT NULL
+);
+CREATE TABLE embedders (
+    embedder_id VARCHAR PRIMARY KEY,
+    dimension INTEGER NOT NULL,
+    normalized BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+-- Which records grounded or produced a record, with rank and score.
+CREATE TABLE lineage (
+    record_id BIGINT NOT NULL,
+    source_record_id BIGINT NOT NULL,
+    relation VARCHAR NOT NULL,
+    rank INTEGER,
+    score DOUBLE
+);
+CREATE VIEW record_embeddings AS
+    SELECT r.record_id, e.embedder_id, e.vector
+    FROM records r
+    JOIN datasets d USING (dataset_id)
+    JOIN embeddings e ON e.content_hash = r.content_hash AND e.embedder_id = d.embedder;
+"""
+
+MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
+    ("m001_initial", M001_INITIAL),
+]
+
+
+def applied_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    exists = con.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'migrations'"
+    ).fetchone()[0]
+    if not exists:
+        return []
+    return [row[0] for row in con.execute("SELECT name FROM migrations ORDER BY applied_at, name").fetchall()]
+
+
+def pending_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
+    done = set(applied_migrations(con))
+    return [name for name, _ in MIGRATIONS if name not in done]
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply every pending migration in one transaction; return the names applied."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS migrations (name VARCHAR PRIMARY KEY, applied_at TIMESTAMP NOT NULL)"
+    )
+    todo = pending_migrations(con)
+    if not todo:
+        return []
+    steps = dict(MIGRATIONS)
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for name in todo:
+            step = steps[name]
+            if callable(step):
+                step(con)
+            else:
+                con.execute(step)
+            con.execute("INSERT INTO migrations VALUES (?, now())", [name])
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return todo

@@ -1,0 +1,232 @@
+"""FAISS indexes under ``vectors/``: a cache of the vectors DuckDB holds, one per embedder.
+
+Each index file has a JSON manifest (embedder id, dimension, normalisation, record count, last
+record id, index type, the catalog's vector-state token and the file's checksum). Opening an index
+whose manifest disagrees with DuckDB rebuilds it from DuckDB: a stale file never answers a query.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+
+HNSW_THRESHOLD = 200_000  # above this many vectors, flat search gives way to HNSW
+_FETCH_CHUNK = 100_000
+
+
+def _slug(embedder_id: str) -> str:
+    base = re.sub(r"[^A-Za-z0-9_.-]+", "_", embedder_id)[-60:]
+    digest = hashlib.sha1(embedder_id.encode()).hexdigest()[:8]
+    return f"{base}-{digest}"
+
+
+def _faiss():
+    import faiss
+
+    return faiss
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _atomic_write_bytes(path: Path, data: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+class VectorIndex:
+    """The FAISS index of one embedder's vectors, keyed by record id."""
+
+    def __init__(self, catalog, embedder_id: str) -> None:
+        self.catalog = catalog
+        self.embedder_id = embedder_id
+        slug = _slug(embedder_id)
+        self.index_path = catalog.vectors_dir / f"{slug}.faiss"
+        self.manifest_path = catalog.vectors_dir / f"{slug}.json"
+        self._index = None
+
+    # -------------------------------------------------------------- DuckDB side
+    def expected_state(self) -> dict:
+        """What DuckDB says the index must hold."""
+        con = self.catalog.con
+        count, last_id = con.execute(
+            "SELECT count(*), coalesce(max(record_id), 0) FROM record_embeddings WHERE embedder_id = ?",
+            [self.embedder_id],
+        ).fetchone()
+        dim_row = con.execute("SELECT dimension, normalized FROM embedders WHERE embedder_id = ?",
+                              [self.embedder_id]).fetchone()
+        return {
+            "embedder_id": self.embedder_id,
+            "count": int(count),
+            "last_record_id": int(last_id),
+            "dimension": int(dim_row[0]) if dim_row else None,
+            "normalized": bool(dim_row[1]) if dim_row else True,
+            "state": self.catalog.get_meta(f"vector_state:{self.embedder_id}"),
+        }
+
+    def iter_vectors(self, where: str = "", params: Iterable = ()) -> Iterable[tuple[np.ndarray, np.ndarray]]:
+        """Yield (record ids, vectors) in chunks straight from DuckDB."""
+        sql = ("SELECT record_id, vector FROM record_embeddings WHERE embedder_id = ? "
+               f"{('AND ' + where) if where else ''} ORDER BY record_id")
+        reader = self.catalog.con.execute(sql, [self.embedder_id, *params]).fetch_record_batch(_FETCH_CHUNK)
+        for batch in reader:
+            ids = batch.column(0).to_numpy().astype(np.int64)
+            flat = batch.column(1).flatten().to_numpy(zero_copy_only=False)
+            yield ids, np.ascontiguousarray(flat, dtype=np.float32).reshape(len(ids), -1)
+
+    # --------------------------------------------------------------- file side
+    def read_manifest(self) -> dict | None:
+        try:
+            return json.loads(self.manifest_path.read_text())
+        except (OSError, ValueError):
+            return None
+
+    def status(self) -> dict:
+        expected = self.expected_state()
+        manifest = self.read_manifest()
+        problems = self._disagreements(expected, manifest)
+        return {
+            "embedder_id": self.embedder_id,
+            "records_in_duckdb": expected["count"],
+            "records_in_index": manifest.get("count") if manifest else None,
+            "index_type": manifest.get("index_type") if manifest else None,
+            "dimension": expected["dimension"],
+            "file": str(self.index_path),
+            "in_sync": not problems,
+            "problems": problems,
+        }
+
+    def _disagreements(self, expected: dict, manifest: dict | None) -> list[str]:
+        if manifest is None:
+            return ["no index file or manifest"]
+        problems = []
+        for key in ("embedder_id", "count", "last_record_id", "dimension", "state"):
+            if manifest.get(key) != expected.get(key):
+                problems.append(f"{key}: index has {manifest.get(key)!r}, catalog has {expected.get(key)!r}")
+        if not self.index_path.exists():
+            problems.append("index file missing")
+        elif manifest.get("sha256") and manifest["sha256"] != _sha256(self.index_path):
+            problems.append("index file checksum differs from its manifest")
+        return problems
+
+    def _new_index(self, dimension: int, count: int):
+        faiss = _faiss()
+        if count > HNSW_THRESHOLD:
+            base = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
+            base.hnsw.efConstruction = 80
+            base.hnsw.efSearch = 128
+            return faiss.IndexIDMap2(base), "IDMap2,HNSW32,Flat(IP)"
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)), "IDMap2,Flat(IP)"
+
+    def rebuild(self) -> dict:
+        """Build the index from DuckDB and write it with its manifest."""
+        expected = self.expected_state()
+        dimension = expected["dimension"]
+        if dimension is None:
+            self._drop_files()
+            self._index = None
+            return expected
+        index, index_type = self._new_index(dimension, expected["count"])
+        for ids, vectors in self.iter_vectors():
+            index.add_with_ids(vectors, ids)
+        self._write(index, index_type, expected)
+        self._index = index
+        return expected
+
+    def _write(self, index, index_type: str, expected: dict) -> None:
+        faiss = _faiss()
+        data = faiss.serialize_index(index).tobytes()
+        _atomic_write_bytes(self.index_path, data)
+        manifest = dict(expected, index_type=index_type, count=int(index.ntotal),
+                        sha256=hashlib.sha256(data).hexdigest())
+        _atomic_write_bytes(self.manifest_path, json.dumps(manifest, indent=2).encode())
+
+    def _drop_files(self) -> None:
+        for path in (self.index_path, self.manifest_path):
+            if path.exists():
+                path.unlink()
+
+    def load(self):
+        """The FAISS index, rebuilt from DuckDB first if its manifest disagrees."""
+        if self._index is not None:
+            return self._index
+        expected = self.expected_state()
+        manifest = self.read_manifest()
+        if self._disagreements(expected, manifest):
+            self.rebuild()
+        else:
+            faiss = _faiss()
+            self._index = faiss.deserialize_index(np.fromfile(self.index_path, dtype=np.uint8))
+        return self._index
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        """Append vectors after a committed write; rebuilds instead when the file was out of date."""
+        manifest = self.read_manifest()
+        expected = self.expected_state()
+        if manifest is None or not self.index_path.exists() or manifest.get("count", 0) + len(ids) != \
+                expected["count"] or manifest.get("dimension") != expected["dimension"]:
+            self.rebuild()
+            return
+        index = self._index if self._index is not None else _faiss().deserialize_index(
+            np.fromfile(self.index_path, dtype=np.uint8))
+        index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+        self._write(index, manifest.get("index_type", "IDMap2,Flat(IP)"), expected)
+        self._index = index
+
+    def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None):
+        """Top-k (scores, record ids) per query; ``allowed_ids`` restricts the search inside FAISS."""
+        faiss = _faiss()
+        index = self.load()
+        queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if index is None or index.ntotal == 0:
+            return (np.full((len(queries), k), -np.inf, dtype=np.float32),
+                    np.full((len(queries), k), -1, dtype=np.int64))
+        params = None
+        if allowed_ids is not None:
+            selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
+            params = faiss.SearchParameters(sel=selector)
+            inner = faiss.downcast_index(index.index) if hasattr(index, "index") else None
+            if inner is not None and isinstance(inner, faiss.IndexHNSW):
+                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, 2 * k))
+        scores, ids = index.search(queries, k, params=params)
+        return scores, ids
+
+
+def embedder_ids(catalog) -> list[str]:
+    return [r[0] for r in catalog.con.execute("SELECT embedder_id FROM embedders ORDER BY 1").fetchall()]
+
+
+def index_status(catalog) -> list[dict]:
+    """One status row per embedder: does the FAISS file agree with DuckDB?"""
+    return [VectorIndex(catalog, e).status() for e in embedder_ids(catalog)]
+
+
+def rebuild_indexes(catalog) -> list[dict]:
+    """Rebuild every FAISS file from DuckDB."""
+    out = []
+    for embedder_id in embedder_ids(catalog):
+        index = VectorIndex(catalog, embedder_id)
+        index.rebuild()
+        out.append(index.status())
+    return out

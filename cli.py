@@ -1,0 +1,382 @@
+"""synthcat's command line: parses options, calls catalog/ or generators/, renders the result.
+
+No SQL and no model code lives here. Library modules are imported inside the commands so that
+`synthcat --help` stays instant.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="synthcat",
+    help="A catalog for synthetic training data: import, search, dedup, generate and evaluate.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+index_app = typer.Typer(help="Inspect and rebuild the FAISS vector indexes.", no_args_is_help=True)
+app.add_typer(index_app, name="index")
+
+out = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+CatalogOpt = Annotated[
+    str | None,
+    typer.Option("--catalog", "-C", envvar="SYNTHCAT_CATALOG", show_envvar=True,
+                 help="Catalog directory (default ./synthcat-catalog)."),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON for scripts.")]
+
+
+class _State:
+    catalog: str | None = None
+
+
+state = _State()
+
+
+@app.callback()
+def main(catalog: CatalogOpt = None) -> None:
+    """synthcat: keep every synthetic and real dataset with its lineage, and use it."""
+    state.catalog = catalog
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+
+def handles_errors(fn):
+    """Turn user errors into one red line and exit code 1 (no traceback)."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        from catalog.errors import SynthcatError
+
+        try:
+            return fn(*args, **kwargs)
+        except SynthcatError as exc:
+            err.print(f"error: {exc}", style="red", markup=False, highlight=False)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            err.print("interrupted: nothing from the unfinished step was saved", style="yellow",
+                      markup=False, highlight=False)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def open_catalog(*, write: bool):
+    from catalog import open_catalog as _open
+
+    if write:
+        return _open(state.catalog, create=True)
+    return _open(state.catalog, read_only=True)
+
+
+def print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+class RichProgress:
+    """Implements catalog.progress.Progress with a rich progress bar on terminals."""
+
+    def __init__(self) -> None:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                                  TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
+                                  disable=not err.is_terminal)
+        self._task = None
+
+    def __enter__(self) -> RichProgress:
+        self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._progress.stop()
+
+    def start(self, label: str, total: float | None) -> None:
+        if self._task is not None:
+            self._progress.remove_task(self._task)
+        self._task = self._progress.add_task(label, total=total)
+
+    def advance(self, amount: float = 1) -> None:
+        if self._task is not None:
+            self._progress.advance(self._task, amount)
+
+    def finish(self) -> None:
+        if self._task is not None:
+            task = self._progress.tasks[-1]
+            if task.total is not None:
+                self._progress.update(self._task, completed=task.total)
+
+    def set_description(self, text: str) -> None:
+        if self._task is not None:
+            self._progress.update(self._task, description=text)
+
+
+def render_table(rows: list[dict], columns: list[str], title: str | None = None) -> None:
+    table = Table(title=title, show_lines=False)
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*[_cell(row.get(c)) for c in columns])
+    out.print(table)
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, (list, tuple)):
+        return ", ".join(str(v) for v in value)
+    if isinstance(value, float):
+        return f"{value:.4g}"
+    return str(value)
+
+
+# --------------------------------------------------------------------------- import / export
+
+
+@app.command("import")
+@handles_errors
+def import_cmd(
+    file: Annotated[Path, typer.Argument(help="JSONL (.jsonl/.jsonl.gz), JSON array, CSV, TSV or Parquet.")],
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Name of the new dataset.")],
+    origin: Annotated[str, typer.Option(help="real or synthetic.")] = "real",
+    kind: Annotated[str | None, typer.Option(help="text, pairs, conversations or table (default: detect).")]
+    = None,
+    text_field: Annotated[list[str] | None, typer.Option(
+        "--text-field", help="Field holding the text; repeat to join several with a space.")] = None,
+    prompt_field: Annotated[str | None, typer.Option(help="Prompt field of pairs (default: detect).")] = None,
+    response_field: Annotated[str | None, typer.Option(help="Response field of pairs (default: detect).")]
+    = None,
+    messages_field: Annotated[str | None, typer.Option(help="Messages list of conversations.")] = None,
+    id_field: Annotated[str | None, typer.Option(help="Field with the file's own record ids.")] = None,
+    quality_field: Annotated[str | None, typer.Option(help="Numeric field to store as quality score.")]
+    = None,
+    fmt: Annotated[str | None, typer.Option("--format", help="Override the format the extension implies.")]
+    = None,
+    description: Annotated[str | None, typer.Option(help="What the dataset is.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
+    no_embed: Annotated[bool, typer.Option("--no-embed", help="Do not embed the texts now.")] = False,
+    embedder: Annotated[str | None, typer.Option(
+        help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2).")] = None,
+    skip_bad: Annotated[Path | None, typer.Option(
+        help="Import the valid rows and write each rejected row with its reason to this file.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Import a file as a new dataset (all or nothing, unless --skip-bad)."""
+    from catalog.importer import import_file
+
+    options = dict(text_fields=text_field or None, prompt_field=prompt_field, response_field=response_field,
+                   messages_field=messages_field, id_field=id_field, quality_field=quality_field,
+                   description=description, tags=tag or (), embed=not no_embed, embedder=embedder,
+                   skip_bad=skip_bad)
+    with open_catalog(write=True) as cat, RichProgress() as progress:
+        result = import_file(cat, file, dataset, origin=origin, kind=kind, fmt=fmt, progress=progress, **options)
+    if as_json:
+        print_json(result.to_dict())
+        return
+    out.print(f"imported {result.rows} {result.kind} records into '{result.dataset}' ({result.origin}) "
+              f"in {result.seconds:.1f}s; embedded {result.embedded} new texts")
+    if result.rejected:
+        err.print(f"skipped {result.rejected} bad rows (details in {result.rejects_file}):", style="yellow")
+        for line in result.first_errors:
+            err.print(f"  {line}", markup=False, highlight=False)
+
+
+@app.command("export")
+@handles_errors
+def export_cmd(
+    name: Annotated[str, typer.Argument(help="Dataset to export.")],
+    out_file: Annotated[Path, typer.Option("--out", "-o", help="Output file: .jsonl, .csv or .parquet.")],
+    fmt: Annotated[str | None, typer.Option(
+        "--format", help="jsonl, csv, parquet, or chat (chat-message JSONL for fine-tuning).")] = None,
+    include_removed: Annotated[bool, typer.Option(help="Also export records removed by dedup.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Export a dataset, with a FILE.meta.json sidecar (metadata, origin, lineage, hashes)."""
+    from catalog.exporter import export_dataset
+
+    with open_catalog(write=False) as cat:
+        result = export_dataset(cat, name, out_file, fmt=fmt, include_removed=include_removed)
+    if as_json:
+        print_json(result)
+    else:
+        out.print(f"wrote {result['rows']} rows of '{name}' ({result['origin']}) to {result['out']} "
+                  f"[{result['format']}]; metadata in {result['sidecar']}")
+
+
+# ------------------------------------------------------------------------------ read commands
+
+
+@app.command("datasets")
+@handles_errors
+def datasets_cmd(as_json: JsonOpt = False) -> None:
+    """List the datasets in the catalog."""
+    from catalog.inspect import list_datasets
+
+    with open_catalog(write=False) as cat:
+        rows = list_datasets(cat)
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        out.print("the catalog holds no datasets yet")
+    else:
+        render_table(rows, ["name", "kind", "origin", "rows", "removed", "embedder", "generator", "parents",
+                            "tags", "created_at"])
+
+
+@app.command("show")
+@handles_errors
+def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
+             sample: Annotated[int, typer.Option(help="Sample rows to show.")] = 3,
+             as_json: JsonOpt = False) -> None:
+    """Show a dataset: metadata, counts, sample rows and lineage."""
+    from catalog.inspect import show_dataset
+
+    with open_catalog(write=False) as cat:
+        info = show_dataset(cat, name, sample=sample)
+    if as_json:
+        print_json(info)
+        return
+    header = {k: info.get(k) for k in ("name", "kind", "origin", "row_count", "created_at", "description",
+                                        "tags", "generator", "model", "seed", "parents", "children",
+                                        "embedder", "source")}
+    table = Table(show_header=False, title=f"dataset {name}")
+    for key, value in header.items():
+        if value not in (None, [], ""):
+            table.add_row(key, _cell(value))
+    params = {k: v for k, v in (info.get("parameters") or {}).items()}
+    if params:
+        table.add_row("parameters", json.dumps(params, default=str)[:400])
+    if info.get("status_counts"):
+        table.add_row("records", ", ".join(f"{k}: {v}" for k, v in info["status_counts"].items()))
+    for link in info.get("lineage", []):
+        table.add_row("lineage", f"{link['links']} {link['relation']} links to '{link['source_dataset']}'")
+    out.print(table)
+    for key, value in info.items():
+        if key.startswith("section:") and value:
+            out.print(f"[bold]{key[8:]}[/bold]")
+            out.print_json(data=value, default=str)
+    if info.get("columns"):
+        render_table(info["columns"], ["name", "type"], title="columns")
+    if info.get("sample"):
+        out.print("[bold]sample[/bold]")
+        for row in info["sample"]:
+            out.print(json.dumps(row, ensure_ascii=False, default=str)[:400], markup=False, highlight=False)
+
+
+@app.command("delete")
+@handles_errors
+def delete_cmd(name: Annotated[str, typer.Argument(help="Dataset to delete.")],
+               yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+               as_json: JsonOpt = False) -> None:
+    """Delete a dataset, its records, lineage and vectors."""
+    from catalog.inspect import delete_dataset
+
+    with open_catalog(write=True) as cat:
+        ds = cat.dataset(name)
+        if not yes:
+            if not sys.stdin.isatty():
+                err.print("refusing to delete without confirmation: pass --yes", style="red")
+                raise typer.Exit(1)
+            typer.confirm(f"delete dataset '{name}' ({ds.row_count} rows, {ds.origin})?", abort=True)
+        result = delete_dataset(cat, name)
+    if as_json:
+        print_json(result)
+    else:
+        out.print(f"deleted '{name}' ({result['rows']} rows)")
+
+
+@app.command("sql")
+@handles_errors
+def sql_cmd(query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
+            limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = 1000,
+            as_json: JsonOpt = False) -> None:
+    """Run a read-only SQL query against the catalog."""
+    from catalog.inspect import run_sql
+
+    with open_catalog(write=False) as cat:
+        result = run_sql(cat, query, limit=limit)
+    if as_json:
+        print_json([dict(zip(result["columns"], row)) for row in result["rows"]])
+    else:
+        render_table([dict(zip(result["columns"], row)) for row in result["rows"]], result["columns"])
+
+
+@app.command("embed")
+@handles_errors
+def embed_cmd(name: Annotated[str, typer.Argument(help="Dataset imported with --no-embed.")],
+              embedder: Annotated[str | None, typer.Option(help="Model name or path.")] = None) -> None:
+    """Embed a dataset's texts (for datasets imported with --no-embed)."""
+    from catalog.embedding_store import embed_dataset
+
+    with open_catalog(write=True) as cat, RichProgress() as progress:
+        made = embed_dataset(cat, name, embedder, progress)
+    out.print(f"embedded {made} new texts of '{name}'")
+
+
+# ------------------------------------------------------------------------------------- index
+
+
+@index_app.command("status")
+@handles_errors
+def index_status_cmd(as_json: JsonOpt = False) -> None:
+    """Does each FAISS index agree with DuckDB?"""
+    from catalog.vector_index import index_status
+
+    with open_catalog(write=False) as cat:
+        rows = index_status(cat)
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        out.print("no embeddings yet")
+    else:
+        render_table(rows, ["embedder_id", "records_in_duckdb", "records_in_index", "index_type", "dimension",
+                            "in_sync", "problems"])
+
+
+@index_app.command("rebuild")
+@handles_errors
+def index_rebuild_cmd(as_json: JsonOpt = False) -> None:
+    """Rebuild every FAISS index from the vectors stored in DuckDB."""
+    from catalog.vector_index import rebuild_indexes
+
+    with open_catalog(write=True) as cat:
+        rows = rebuild_indexes(cat)
+    if as_json:
+        print_json(rows)
+    else:
+        for row in rows:
+            out.print(f"rebuilt {row['embedder_id']}: {row['records_in_index']} vectors ({row['index_type']})")
+
+
+# -------------------------------------------------------------------------------------- demo
+
+
+@app.command("demo")
+@handles_errors
+def demo_cmd(fresh: Annotated[bool, typer.Option(help="Delete an existing demo catalog first.")] = True) -> None:
+    """Build a demo catalog from data/ and tour what synthcat does with it."""
+    from catalog.demo import run_demo
+
+    run_demo(state.catalog, fresh=fresh, console=out)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()
