@@ -44,7 +44,7 @@ def embed_missing(cat, dataset_id: int, embedder: Embedder, progress: Progress |
         "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.embedder_id = ? AND e.content_hash = r.content_hash) "
         "GROUP BY content_hash ORDER BY length(any_value(text))",
         [dataset_id, embedder.id],
-    ).fetch_arrow_table()
+    ).to_arrow_table()
     total = pending.num_rows
     if total == 0:
         return 0

@@ -89,7 +89,7 @@ class VectorIndex:
         """Yield (record ids, vectors) in chunks straight from DuckDB."""
         sql = ("SELECT record_id, vector FROM record_embeddings WHERE embedder_id = ? "
                f"{('AND ' + where) if where else ''} ORDER BY record_id")
-        reader = self.catalog.con.execute(sql, [self.embedder_id, *params]).fetch_record_batch(_FETCH_CHUNK)
+        reader = self.catalog.con.execute(sql, [self.embedder_id, *params]).to_arrow_reader(_FETCH_CHUNK)
         for batch in reader:
             ids = batch.column(0).to_numpy().astype(np.int64)
             flat = batch.column(1).flatten().to_numpy(zero_copy_only=False)
