@@ -46,7 +46,8 @@ DEFAULT_ASSOCIATION_THRESHOLD = 0.3
 
 def quality_score(real: pd.DataFrame, synth: pd.DataFrame, column_types: dict[str, str] | None = None,
                   *, real_correlation_threshold: float = DEFAULT_CORRELATION_THRESHOLD,
-                  real_association_threshold: float = DEFAULT_ASSOCIATION_THRESHOLD) -> dict:
+                  real_association_threshold: float = DEFAULT_ASSOCIATION_THRESHOLD,
+                  columns: Columns | None = None) -> dict:
     """Return SDMetrics-style quality scores of ``synth`` against ``real`` (JSON-serialisable).
 
     ``{"overall", "column_shapes", "column_pair_trends", "per_column": {col: {...}},
@@ -54,8 +55,9 @@ def quality_score(real: pd.DataFrame, synth: pd.DataFrame, column_types: dict[st
     column, no values) are ``None`` with an ``"error"`` saying why, and left out of the means.
     ``column_types`` overrides the detected type of named columns. Each pair carries
     ``"counted"``: whether it met the real-relationship threshold and entered the pair trends mean.
+    ``columns`` (from :func:`~catalog.evaluation._columns.resolve_columns`) skips the type detection.
     """
-    cols = resolve_columns(real, synth, column_types)
+    cols = columns or resolve_columns(real, synth, column_types)
     prepared = _prepare(real, synth, cols)
     per_column = column_shapes(prepared, cols)
     per_pair = column_pair_trends(prepared, cols, real_correlation_threshold, real_association_threshold)
