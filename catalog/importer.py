@@ -25,18 +25,17 @@ from catalog.readers import SourceRow, check_readable, detect_format, iter_rows
 from catalog.record_mapping import (
     FieldError,
     FieldMapping,
-    content_hash,
     infer_mapping,
     row_external_id,
     row_quality,
-    row_text,
+    text_extractor,
 )
 from catalog.store import TEXT_KINDS, Catalog
 from catalog.tables import create_table_from_file
 
 _SCHEMA = pa.schema([
     ("record_id", pa.int64()), ("dataset_id", pa.int32()), ("external_id", pa.string()),
-    ("content_hash", pa.string()), ("text", pa.string()), ("fields", pa.string()),
+    ("text", pa.string()), ("fields", pa.string()),
     ("quality_score", pa.float64()),
 ])
 
@@ -92,13 +91,13 @@ class _Rejects:
             os.unlink(self._tmp)
 
 
-def _insert(cat: Catalog, columns: dict[str, list]) -> None:
+def _insert(cat: Catalog, columns: dict[str, pa.Array]) -> None:
     table = pa.table(columns, schema=_SCHEMA)
     cat.con.register("_incoming", table)
     try:
         cat.con.execute(
             "INSERT INTO records (record_id, dataset_id, external_id, content_hash, text, fields, quality_score, "
-            "created_at, status) SELECT record_id, dataset_id, external_id, content_hash, text, fields, "
+            "created_at, status) SELECT record_id, dataset_id, external_id, md5(text), text, fields, "
             "quality_score, now(), 'active' FROM _incoming"
         )
     finally:
@@ -110,38 +109,51 @@ def _load_rows(cat: Catalog, dataset_id: int, chunks: Iterable[list[SourceRow]],
     """Validate and insert rows; return how many were stored."""
     next_id = cat.next_record_id()
     seen_ids: dict[str, int] | None = {} if mapping.id_field else None
+    extract = text_extractor(mapping)
+    id_field = mapping.id_field
+    with_quality = mapping.quality_field is not None
+    dumps = json.dumps
     stored = 0
     for chunk in chunks:
-        cols: dict[str, list] = {name: [] for name in _SCHEMA.names}
+        ids: list[str | None] = []
+        texts: list[str] = []
+        fields: list[str] = []
+        quality: list[float | None] = []
         for row in chunk:
             try:
                 if row.error is not None:
                     raise FieldError(None, row.error)
                 data = row.data
-                text = row_text(data, mapping)
-                ext = row_external_id(data, mapping)
-                quality = row_quality(data, mapping)
+                text = extract(data)
                 if seen_ids is not None:
+                    ext = data.get(id_field)
+                    if type(ext) is not str or not ext:
+                        ext = row_external_id(data, mapping)
                     first = seen_ids.setdefault(ext, row.line)
                     if first != row.line:
                         raise FieldError(mapping.id_field, f"duplicate id {ext!r} (first seen on line {first})")
-                fields = row.raw if row.raw is not None else json.dumps(data, ensure_ascii=False, default=str)
+                    ids.append(ext)
+                if with_quality:
+                    quality.append(row_quality(data, mapping))
             except FieldError as err:
                 if rejects is None:
                     raise BadInput(err.reason, file=source, line=row.line, field=err.field) from None
                 rejects.add(row.line, err.field, err.reason, row)
                 continue
-            cols["record_id"].append(next_id)
-            cols["dataset_id"].append(dataset_id)
-            cols["external_id"].append(ext)
-            cols["content_hash"].append(content_hash(text))
-            cols["text"].append(text)
-            cols["fields"].append(fields)
-            cols["quality_score"].append(quality)
-            next_id += 1
-        if cols["record_id"]:
-            _insert(cat, cols)
-            stored += len(cols["record_id"])
+            texts.append(text)
+            fields.append(row.raw if row.raw is not None else dumps(data, ensure_ascii=False, default=str))
+        n = len(texts)
+        if n:
+            _insert(cat, {
+                "record_id": pa.array(range(next_id, next_id + n), pa.int64()),
+                "dataset_id": pa.repeat(pa.scalar(dataset_id, pa.int32()), n),
+                "external_id": pa.array(ids if seen_ids is not None else [None] * n, pa.string()),
+                "text": pa.array(texts, pa.string()),
+                "fields": pa.array(fields, pa.string()),
+                "quality_score": pa.array(quality if with_quality else [None] * n, pa.float64()),
+            })
+            next_id += n
+            stored += n
     return stored
 
 

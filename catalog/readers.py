@@ -64,8 +64,10 @@ def _open_binary(path: Path) -> tuple[io.BufferedReader, Callable[[], int]]:
 
 def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | None) -> Iterator[list[SourceRow]]:
     fh, position = _open_binary(path)
+    import orjson
+
     chunk: list[SourceRow] = []
-    loads = json.loads
+    loads = orjson.loads
     last_pos = 0
     try:
         for line_no, line in enumerate(fh, start=1):
@@ -74,10 +76,10 @@ def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | No
                 continue
             try:
                 obj = loads(text)
-            except ValueError as exc:
-                chunk.append(SourceRow(line_no, None, None, f"malformed JSON ({exc.args[0].split(':')[0]})"))
+            except orjson.JSONDecodeError as exc:
+                chunk.append(SourceRow(line_no, None, None, f"malformed JSON ({str(exc).split(':')[0]})"))
             else:
-                if isinstance(obj, dict):
+                if type(obj) is dict:
                     chunk.append(SourceRow(line_no, obj, text.decode("utf-8")))
                 else:
                     chunk.append(SourceRow(line_no, None, None,

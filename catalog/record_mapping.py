@@ -56,7 +56,7 @@ class FieldMapping:
 
 def content_hash(text: str) -> str:
     """Hash of the searchable text (exact identity; dedup normalises separately)."""
-    return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
+    return hashlib.md5(text.encode("utf-8")).hexdigest()  # same as DuckDB's md5(text)
 
 
 def infer_mapping(first: dict, *, kind: str | None, text_fields: list[str] | None,
@@ -200,3 +200,28 @@ def chat_messages(fields: dict, mapping: FieldMapping) -> list[dict]:
             out.append({"role": role, "content": msg.get("content", msg.get("value"))})
         return out
     raise BadInput(f"--format chat needs pairs or conversations, not {mapping.kind}")
+
+
+def text_extractor(mapping: FieldMapping):
+    """A function row -> text that is fast on valid rows and raises the precise FieldError otherwise."""
+    if mapping.kind == "pairs":
+        pf, rf = mapping.prompt_field, mapping.response_field
+
+        def pair_text(row: dict) -> str:
+            p, r = row.get(pf), row.get(rf)
+            if type(p) is str and type(r) is str and p.strip() and r.strip():
+                return p + "\n\n" + r
+            return row_text(row, mapping)
+
+        return pair_text
+    if mapping.kind == "text" and len(mapping.text_fields) == 1:
+        tf = mapping.text_fields[0]
+
+        def single_text(row: dict) -> str:
+            t = row.get(tf)
+            if type(t) is str and t.strip():
+                return t
+            return row_text(row, mapping)
+
+        return single_text
+    return lambda row: row_text(row, mapping)

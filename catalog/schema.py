@@ -41,7 +41,7 @@ CREATE TABLE records (
     external_id VARCHAR,
     content_hash VARCHAR NOT NULL,
     text VARCHAR NOT NULL,
-    fields JSON,
+    fields VARCHAR,  -- JSON text of the row as the file had it
     quality_score DOUBLE,
     created_at TIMESTAMP NOT NULL,
     status VARCHAR NOT NULL DEFAULT 'active'

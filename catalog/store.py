@@ -128,6 +128,7 @@ class Catalog:
             path.mkdir(parents=True, exist_ok=True)
         (path / VECTORS_DIR).mkdir(parents=True, exist_ok=True) if not read_only else None
         con = _connect(db_path, read_only)
+        con.execute("SET enable_progress_bar = false")
         cat = cls(path, con, read_only)
         if read_only:
             if schema.pending_migrations(con):
