@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 from catalog.errors import BadInput
 from catalog.evaluation._columns import CONTINUOUS, DISCRETE, Columns, as_float, codes
 
+_SMALL_FIT = 20_000
+
 if TYPE_CHECKING:
     import numpy as np
     import pandas as pd
@@ -141,10 +143,12 @@ def _classify(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_te
                 "error": "the training data holds a single class"}
     model = HistGradientBoostingClassifier(max_iter=max_iter, random_state=seed,
                                            categorical_features=np.array(categorical, dtype=bool))
-    model.fit(x_train, y_train)
+    with _threads(len(y_train)):
+        model.fit(x_train, y_train)
+        raw = model.predict_proba(x_test)
     proba = np.zeros((len(x_test), n_labels))
-    proba[:, model.classes_] = model.predict_proba(x_test)
-    pred = model.classes_[np.argmax(model.predict_proba(x_test), axis=1)]
+    proba[:, model.classes_] = raw
+    pred = model.classes_[np.argmax(raw, axis=1)]
     accuracy = float(np.mean(pred == y_test))
     if positive is not None:
         auc = float(roc_auc_score(y_test == positive, proba[:, positive])) \
@@ -170,5 +174,16 @@ def _regress(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_tes
         return {"r2": None, "n_train": int(len(y_train)), "error": "too few rows with a target value"}
     model = HistGradientBoostingRegressor(max_iter=max_iter, random_state=seed,
                                           categorical_features=np.array(categorical, dtype=bool))
-    model.fit(x_train, y_train)
-    return {"r2": float(r2_score(y_test, model.predict(x_test))), "n_train": int(len(y_train))}
+    with _threads(len(y_train)):
+        model.fit(x_train, y_train)
+        pred = model.predict(x_test)
+    return {"r2": float(r2_score(y_test, pred)), "n_train": int(len(y_train))}
+
+
+def _threads(n_rows: int):
+    """One OpenMP thread for small fits: on a busy machine the threads mostly wait for each other."""
+    from contextlib import nullcontext
+
+    from threadpoolctl import threadpool_limits
+
+    return threadpool_limits(limits=1) if n_rows < _SMALL_FIT else nullcontext()
