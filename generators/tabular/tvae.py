@@ -1,0 +1,115 @@
+"""TVAE: a variational autoencoder over the mode-normalised table (PyTorch).
+
+The decoder outputs the ``alpha`` of each continuous column (through tanh, with a learned noise
+scale per output) and logits for every one-hot block; the loss is the reconstruction negative
+log-likelihood plus the KL divergence of the latent code. Category conditions are met by drawing
+decoder samples and keeping the rows that have the requested categories (bounded; a category too
+rare to be drawn raises :class:`BadInput`); numeric conditions are set on the rows as given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from catalog.errors import BadInput
+from generators.tabular.deep_base import DeepSynthesizer
+
+MAX_REJECTION_DRAWS = 200
+
+
+class TVAESynthesizer(DeepSynthesizer):
+    method = "tvae"
+    native_conditions = True
+
+    @classmethod
+    def default_params(cls) -> dict:
+        return {**super().default_params(), "embedding_dim": 128, "hidden": 128, "loss_factor": 2.0,
+                "l2scale": 1e-5}
+
+    def _build(self) -> None:
+        import torch
+        from torch import nn
+
+        d, h, e = self.norm.dim, int(self.params["hidden"]), int(self.params["embedding_dim"])
+        self.encoder = nn.Sequential(nn.Linear(d, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 2 * e))
+        self.decoder = nn.Sequential(nn.Linear(e, h), nn.ReLU(), nn.Linear(h, h), nn.ReLU(), nn.Linear(h, d))
+        self.log_sigma = nn.ParameterDict({"value": nn.Parameter(torch.full((d,), np.log(0.1)))})
+        params = [*self.encoder.parameters(), *self.decoder.parameters(), *self.log_sigma.parameters()]
+        self.opt = torch.optim.Adam(params, lr=float(self.params["lr"]), weight_decay=float(self.params["l2scale"]))
+        alpha = [s for s, _, kind in self.norm.spans if kind == "alpha"]
+        self._alpha_idx = torch.tensor(alpha, dtype=torch.long)
+        self._softmax = [(s, w) for s, w, kind in self.norm.spans if kind == "softmax"]
+
+    def _networks(self) -> dict:
+        return {"encoder": self.encoder, "decoder": self.decoder, "log_sigma": self.log_sigma}
+
+    def _train_epoch(self, data: np.ndarray, rng: np.random.Generator) -> float:
+        import torch
+        import torch.nn.functional as F
+
+        self.encoder.train()
+        self.decoder.train()
+        x_all = torch.from_numpy(data)
+        order = torch.from_numpy(rng.permutation(len(data)))
+        bs, e = int(self.params["batch_size"]), int(self.params["embedding_dim"])
+        total, batches = 0.0, 0
+        for start in range(0, len(data), bs):
+            x = x_all[order[start:start + bs]]
+            if len(x) < 2:
+                continue
+            mu, logvar = self.encoder(x).split(e, dim=1)
+            z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
+            out = self.decoder(z)
+            log_sigma = self.log_sigma["value"].clamp(np.log(0.01), np.log(1.0))
+            rec = 0.0
+            if len(self._alpha_idx):
+                a = self._alpha_idx
+                sig = log_sigma[a]
+                rec = rec + (((x[:, a] - torch.tanh(out[:, a])) ** 2) / (2 * torch.exp(2 * sig)) + sig).sum()
+            for s, w in self._softmax:
+                rec = rec + F.cross_entropy(out[:, s:s + w], x[:, s:s + w].argmax(dim=1), reduction="sum")
+            kl = -0.5 * torch.sum(1 + logvar - mu ** 2 - logvar.exp())
+            loss = (float(self.params["loss_factor"]) * rec + kl) / len(x)
+            self.opt.zero_grad()
+            loss.backward()
+            self.opt.step()
+            total += float(loss.detach())
+            batches += 1
+        return total / max(batches, 1)
+
+    def _decode_batch(self, n: int, gen) -> tuple[np.ndarray, np.ndarray]:  # noqa: ANN001
+        import torch
+
+        e = int(self.params["embedding_dim"])
+        with torch.no_grad():
+            z = torch.randn((n, e), generator=gen)
+            out = self.decoder(z)
+            data = out.clone()
+            for s, _, kind in self.norm.spans:
+                if kind == "alpha":
+                    data[:, s] = torch.tanh(out[:, s])
+            sigma = self.log_sigma["value"].clamp(np.log(0.01), np.log(1.0)).exp().numpy()
+        noise_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=gen)))
+        return self.norm.inverse(data.numpy(), sigma, noise_rng)
+
+    def _sample_encoded(self, n: int, rng: np.random.Generator, cont_cond: dict[int, float],
+                        disc_cond: dict[int, int]) -> tuple[np.ndarray, np.ndarray]:
+        gen = self._torch_generator(rng)
+        if not disc_cond:
+            return self._decode_batch(n, gen)
+        conts, codes_list, got, drawn = [], [], 0, 0
+        while got < n:
+            if drawn >= MAX_REJECTION_DRAWS * max(n, 100):
+                names = [self.schema.discrete[j].name for j in disc_cond]
+                raise BadInput(f"the TVAE model almost never produces the requested value(s) of "
+                               f"{', '.join(names)}; use the copula, gmm or ctgan method for this condition")
+            batch = max(2 * (n - got), 256)
+            cont, codes = self._decode_batch(batch, gen)
+            keep = np.ones(batch, dtype=bool)
+            for j, c in disc_cond.items():
+                keep &= codes[:, j] == c
+            conts.append(cont[keep])
+            codes_list.append(codes[keep])
+            got += int(keep.sum())
+            drawn += batch
+        return np.concatenate(conts)[:n], np.concatenate(codes_list)[:n]
