@@ -249,10 +249,11 @@ def _pearson(a: np.ndarray, b: np.ndarray) -> float:
         return math.nan
     x = x - x.mean()
     y = y - y.mean()
-    denom = math.sqrt(float(np.dot(x, x)) * float(np.dot(y, y)))
+    # plain ufunc sums, not BLAS dot: a threaded BLAS call stalls on a busy machine
+    denom = math.sqrt(float(np.square(x).sum()) * float(np.square(y).sum()))
     if denom == 0.0:
         return math.nan
-    return max(-1.0, min(1.0, float(np.dot(x, y)) / denom))
+    return max(-1.0, min(1.0, float(np.multiply(x, y).sum()) / denom))
 
 
 def _entry(metric: str, kind: str | None, score: float | None, error: str | None) -> dict:
