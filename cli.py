@@ -26,6 +26,8 @@ app = typer.Typer(
 )
 index_app = typer.Typer(help="Inspect and rebuild the FAISS vector indexes.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
+generate_app = typer.Typer(help="Generate synthetic data: grounded text, or tables.", no_args_is_help=True)
+app.add_typer(generate_app, name="generate")
 
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
@@ -364,6 +366,119 @@ def index_rebuild_cmd(as_json: JsonOpt = False) -> None:
     else:
         for row in rows:
             out.print(f"rebuilt {row['embedder_id']}: {row['records_in_index']} vectors ({row['index_type']})")
+
+
+# ---------------------------------------------------------------------------------- generate
+
+
+def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
+    from catalog.errors import BadInput
+
+    out = {}
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise BadInput(f"{option} expects FIELD=VALUE, got {item!r}", field=option)
+        out[key.strip()] = value.strip()
+    return out
+
+
+def _report_generation(report, as_json: bool) -> None:
+    if as_json:
+        print_json(report.to_dict())
+        return
+    rejected = sum(report.rejections.values())
+    out.print(f"job {report.job_id}: {report.accepted}/{report.target} accepted in '{report.dataset}' "
+              f"({report.accepted_this_run} this run, {rejected} rejected, {report.attempts} attempts, "
+              f"{report.seconds:.0f}s)")
+    if report.rejections:
+        out.print("rejections: " + ", ".join(f"{k}={v}" for k, v in sorted(report.rejections.items())),
+                  markup=False, highlight=False)
+
+
+@generate_app.command("text")
+@handles_errors
+def generate_text_cmd(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Name of the new (synthetic) dataset.")],
+    n: Annotated[int, typer.Option("--n", help="How many samples to accept.")],
+    kind: Annotated[str, typer.Option(help="pairs, text or conversations.")] = "pairs",
+    task: Annotated[str | None, typer.Option(help="What to write, in plain words.")] = None,
+    template: Annotated[Path | None, typer.Option(
+        help="Prompt template file with {task} {examples} {anchor} {kind_description} {shape}.")] = None,
+    model: Annotated[str, typer.Option(help="'local' (bundled SmolLM2-135M) or 'openai:MODEL'.")] = "local",
+    base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible endpoint (else $OPENAI_BASE_URL); key from $OPENAI_API_KEY.")] = None,
+    temperature: Annotated[float, typer.Option(help="Sampling temperature.")] = 0.8,
+    seed: Annotated[int, typer.Option(help="Base seed; attempt i uses seed + i.")] = 0,
+    ground_on: Annotated[list[str] | None, typer.Option(
+        "--ground-on", help="Dataset whose records ground each sample (repeatable).")] = None,
+    k: Annotated[int, typer.Option("--k", help="Examples retrieved per sample.")] = 4,
+    ground_filter: Annotated[list[str] | None, typer.Option(
+        "--ground-filter", help="Only ground on records with FIELD=VALUE (repeatable).")] = None,
+    topics: Annotated[Path | None, typer.Option(help="File with one topic per line to anchor samples.")] = None,
+    novelty_threshold: Annotated[float | None, typer.Option(
+        help="Reject samples whose cosine to anything in scope is at least this (default 0.9).")] = None,
+    max_attempts: Annotated[int | None, typer.Option(help="Give up after this many attempts (default 5n+10).")]
+    = None,
+    concurrency: Annotated[int, typer.Option(help="Parallel requests (useful with openai endpoints).")] = 1,
+    max_tokens: Annotated[int, typer.Option(help="Token limit per completion.")] = 320,
+    threads: Annotated[int | None, typer.Option(help="CPU threads for the local model.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Generate text samples with a chat model, grounded on catalog records (RAG) and checked for novelty.
+
+    Running the same command again after an interruption resumes the job.
+    """
+    from catalog.errors import BadInput
+    from generators.chat import load_chat_model
+    from generators.text.grounded import GenerationConfig, generate_text
+    from generators.text.prompting import load_template
+
+    topic_list: list[str] = []
+    if topics is not None:
+        if not topics.exists():
+            raise BadInput("topics file not found", file=str(topics))
+        topic_list = [line.strip() for line in topics.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if not topic_list:
+            raise BadInput("topics file holds no topics", file=str(topics))
+    config = GenerationConfig(
+        dataset=dataset, n=n, kind=kind, task=task, template=load_template(template) if template else None,
+        model=model, base_url=base_url, temperature=temperature, seed=seed, ground_on=ground_on or [], k=k,
+        ground_filter=_key_values(ground_filter, "--ground-filter"), topics=topic_list,
+        max_attempts=max_attempts, concurrency=concurrency, max_tokens=max_tokens,
+        **({"cosine_threshold": novelty_threshold} if novelty_threshold is not None else {}))
+    config.validate()
+    chat = load_chat_model(model, base_url=base_url, threads=threads) if model.startswith("local") else \
+        load_chat_model(model, base_url=base_url)
+    with open_catalog(write=True) as cat, RichProgress() as progress:
+        report = generate_text(cat, config, model=chat, progress=progress)
+    _report_generation(report, as_json)
+
+
+@generate_app.command("resume")
+@handles_errors
+def generate_resume_cmd(job_id: Annotated[str, typer.Argument(help="Job id (see `synthcat generate jobs`).")],
+                        as_json: JsonOpt = False) -> None:
+    """Resume an interrupted generation job until its target is reached."""
+    from generators.text.grounded import resume_generation
+
+    with open_catalog(write=True) as cat, RichProgress() as progress:
+        report = resume_generation(cat, job_id, progress=progress)
+    _report_generation(report, as_json)
+
+
+@generate_app.command("jobs")
+@handles_errors
+def generate_jobs_cmd(as_json: JsonOpt = False) -> None:
+    """List generation jobs with their progress and rejections."""
+    from generators.text.jobs import list_jobs
+
+    with open_catalog(write=False) as cat:
+        rows = list_jobs(cat)
+    if as_json:
+        print_json(rows)
+    else:
+        render_table(rows, ["job_id", "dataset", "status", "accepted", "target", "attempts", "rejections"])
 
 
 # -------------------------------------------------------------------------------------- demo

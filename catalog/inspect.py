@@ -13,7 +13,7 @@ from catalog.store import Catalog
 
 # Tables holding per-record rows (record_id column) that must go when their records go.
 # Later features append their own tables here.
-RECORD_TABLES: list[str] = ["lineage"]
+RECORD_TABLES: list[str] = ["lineage", "generation_provenance"]
 
 
 def list_datasets(cat: Catalog) -> list[dict]:
@@ -56,8 +56,20 @@ def show_dataset(cat: Catalog, name: str, *, sample: int = 3) -> dict:
     return info
 
 
+def generation_section(cat: Catalog, ds) -> dict:
+    """Generation jobs that wrote this dataset: progress, attempts and rejections by reason."""
+    rows = cat.con.execute(
+        "SELECT job_id, status, target, attempts, rejections, usage FROM generation_jobs WHERE dataset = ? "
+        "ORDER BY created_at", [ds.name]).fetchall()
+    if not rows:
+        return {}
+    jobs = [{"job_id": j, "status": st, "target": t, "attempts": a, "rejections": json.loads(r),
+             "usage": json.loads(u or "{}")} for j, st, t, a, r, u in rows]
+    return {"section:generation": jobs}
+
+
 # Functions (catalog, dataset) -> dict adding sections to `show`; later features register here.
-SHOW_SECTIONS: list = []
+SHOW_SECTIONS: list = [generation_section]
 
 
 def delete_dataset(cat: Catalog, name: str) -> dict:
@@ -79,6 +91,7 @@ def delete_dataset(cat: Catalog, name: str) -> dict:
             schedule_index_rebuild(cat, ds.embedder)
         if ds.table_name:
             cat.con.execute(f'DROP TABLE IF EXISTS "{ds.table_name}"')
+        cat.con.execute("DELETE FROM generation_jobs WHERE dataset = ?", [name])
         cat.con.execute("DELETE FROM datasets WHERE dataset_id = ?", [ds.dataset_id])
     return {"dataset": name, "records_removed": int(removed or 0) if ds.kind != "table" else 0,
             "rows": ds.row_count}

@@ -73,8 +73,37 @@ CREATE VIEW record_embeddings AS
     JOIN embeddings e ON e.content_hash = r.content_hash AND e.embedder_id = d.embedder;
 """
 
+M002_GENERATION_JOBS = """
+-- A text generation job: its parameters, its state, and why samples were rejected.
+CREATE TABLE generation_jobs (
+    job_id VARCHAR PRIMARY KEY,
+    dataset VARCHAR NOT NULL,
+    parameters JSON NOT NULL,
+    target INTEGER NOT NULL,
+    attempts BIGINT NOT NULL DEFAULT 0,
+    status VARCHAR NOT NULL,
+    rejections JSON NOT NULL,
+    usage JSON,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+-- Provenance of each accepted generated record.
+CREATE TABLE generation_provenance (
+    record_id BIGINT NOT NULL,
+    job_id VARCHAR NOT NULL,
+    model VARCHAR NOT NULL,
+    backend VARCHAR NOT NULL,
+    template_hash VARCHAR NOT NULL,
+    temperature DOUBLE,
+    seed BIGINT,
+    attempts INTEGER NOT NULL,
+    anchor VARCHAR
+);
+"""
+
 MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("m001_initial", M001_INITIAL),
+    ("m002_generation_jobs", M002_GENERATION_JOBS),
 ]
 
 

@@ -230,3 +230,25 @@ def rebuild_indexes(catalog) -> list[dict]:
         index.rebuild()
         out.append(index.status())
     return out
+
+
+def add_unsaved(index: VectorIndex, ids: np.ndarray, vectors: np.ndarray) -> None:
+    """Add vectors to the loaded index without writing the file (call :func:`save_index` later).
+
+    Used by long writers (generation jobs) that commit many small transactions: the file is written
+    once at the end; if the process dies first, the manifest disagrees and the next open rebuilds.
+    """
+    faiss_index = index.load()
+    faiss_index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
+
+
+def save_index(index: VectorIndex) -> None:
+    """Write the loaded index with a manifest of DuckDB's current state (it must hold the same vectors)."""
+    if index._index is None:
+        return
+    expected = index.expected_state()
+    if int(index._index.ntotal) != expected["count"]:
+        index.rebuild()
+        return
+    manifest = index.read_manifest() or {}
+    index._write(index._index, manifest.get("index_type", "IDMap2,Flat(IP)"), expected)

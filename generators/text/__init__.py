@@ -1,0 +1,1 @@
+"""Text generation: prompts, sample parsing, novelty checks, and retrieval-grounded generation jobs."""
