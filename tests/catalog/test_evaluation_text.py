@@ -87,3 +87,14 @@ def test_luhn_and_pii_kinds():
     assert report["texts_with_pii"] == 2
     assert report["by_kind"]["email"] == {"matches": 2, "texts": 2, "examples": ["jane.roe@example.org"]}
     assert report["by_kind"]["card_number"]["examples"] == ["4111-1111-1111-1111"]
+
+
+def test_datasketch_fallback_agrees_with_default_near_copy_detector():
+    from catalog.evaluation.text import _near_copies, _near_copies_datasketch
+
+    synth = ["a quick brown fox jumps over the lazy dog near the river bank today",
+             "an entirely different sentence about volcanic soil and coffee harvests",
+             "researchers measured the boiling point of water at high altitude in peru"]
+    expected = [True, False, True]
+    assert list(_near_copies_datasketch(synth, REAL, 0.8, 1)) == expected
+    assert list(_near_copies(synth, REAL, 0.8, 1)) == expected
