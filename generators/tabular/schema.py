@@ -136,7 +136,7 @@ class TableSchema:
             info = self.by_name[m.source]
             s = df[m.source]
             if not m.discrete:
-                values = _to_float(s, info.kind, m.source).to_numpy(dtype=float)
+                values = _to_float(s, info.kind, m.source).to_numpy(dtype=float, copy=True)
                 missing = ~np.isfinite(values)
                 if missing.any():
                     observed = values[~missing]
@@ -176,8 +176,7 @@ class TableSchema:
 
     # ------------------------------------------------------------------ decoding
     def decode(self, cont: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> pd.DataFrame:
-        n = cont.shape[0] if cont.size or not codes.size else codes.shape[0]
-        n = max(n, codes.shape[0]) if codes.ndim == 2 else n
+        n = max(cont.shape[0], codes.shape[0])
         out: dict[str, object] = {}
         col_of = {m.name: i for i, m in enumerate(self.continuous)}
         code_of = {m.name: i for i, m in enumerate(self.discrete)}
@@ -212,7 +211,7 @@ class TableSchema:
             if info.extra.get("is_string"):
                 fmt = "%Y-%m-%d" if info.extra.get("date_only") else "%Y-%m-%d %H:%M:%S"
                 return _restore_dtype(ts.dt.strftime(fmt).astype(object).where(ts.notna(), None), info.dtype)
-            return ts
+            return _restore_dtype(ts, info.dtype)
         s = pd.Series(values)
         if info.kind == "integer":
             if info.missing_rate == 0 and info.dtype.startswith(("int", "uint", "Int", "UInt")):
