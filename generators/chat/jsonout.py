@@ -133,7 +133,7 @@ _TYPES: dict[str, tuple[type, ...]] = {
 
 def schema_problems(value: Any, schema: dict[str, Any], path: str = "$") -> list[str]:
     """Where ``value`` breaks ``schema`` (a JSON-Schema subset: type, required, properties, items,
-    enum, minLength, minItems, maxItems). An empty list means it conforms."""
+    enum, minLength, maxLength, minItems, maxItems). An empty list means it conforms."""
     problems: list[str] = []
     expected = schema.get("type")
     if expected is not None:
@@ -146,6 +146,8 @@ def schema_problems(value: Any, schema: dict[str, Any], path: str = "$") -> list
         problems.append(f"{path}: {value!r} is not one of {schema['enum']!r}")
     if isinstance(value, str) and len(value) < schema.get("minLength", 0):
         problems.append(f"{path}: shorter than {schema['minLength']} characters")
+    if isinstance(value, str) and "maxLength" in schema and len(value) > schema["maxLength"]:
+        problems.append(f"{path}: longer than {schema['maxLength']} characters")
     if isinstance(value, dict):
         for key in schema.get("required", []):
             if key not in value:

@@ -23,7 +23,8 @@ BASE_URL_VARIABLE = "OPENAI_BASE_URL"
 PLACEHOLDER_KEY = "sk-no-key-required"
 _PUSHBACK_STATUSES = {429, 503}
 # How to ask for JSON, best first; a server that rejects one style gets the next.
-_JSON_STYLES = ("json_schema", "json_object", "none")
+# "json_object_schema" is llama-cpp-python's server form: {"type": "json_object", "schema": ...}.
+_JSON_STYLES = ("json_schema", "json_object_schema", "json_object", "none")
 
 
 def is_loopback(base_url: str) -> bool:
@@ -89,10 +90,18 @@ class OpenAIChatModel(ChatModel):
             return None
         if self._json_style == "json_schema" and json_schema:
             return {"type": "json_schema", "json_schema": {"name": "output", "schema": json_schema}}
+        if self._json_style == "json_object_schema" and json_schema:
+            return {"type": "json_object", "schema": json_schema}
         return {"type": "json_object"}
 
     def _downgrade(self, exc: Exception, json_schema: dict[str, Any] | None) -> bool:
-        """Adapt to a server that rejected a parameter; True when the request is worth resending."""
+        """Adapt to a server that rejected a parameter; True when the request is worth resending.
+
+        Servers disagree on how they reject: OpenAI says 400, FastAPI-based ones 422, and
+        llama-cpp-python's server 500 — so any status error naming the parameter counts.
+        """
+        if getattr(exc, "status_code", 0) not in (400, 422, 500):
+            return False
         text = str(exc).lower()
         with self._state_lock:
             if "max_completion_tokens" in text and self._tokens_param == "max_tokens":
@@ -109,9 +118,8 @@ class OpenAIChatModel(ChatModel):
             try:
                 return self._send(messages, temperature=temperature, seed=seed, max_tokens=max_tokens,
                                   json_schema=json_schema, timeout=timeout)
-            except self._openai.BadRequestError as exc:
-                if not self._downgrade(exc, json_schema):
-                    raise AttemptError("bad_request", _short(str(exc)), retryable=False) from None
+            except _Resend:
+                continue
         raise AttemptError("bad_request", "the server rejected every request format", retryable=False)
 
     def _send(self, messages: list[dict[str, Any]], *, temperature: float, seed: int | None,
@@ -126,19 +134,23 @@ class OpenAIChatModel(ChatModel):
             kwargs["response_format"] = response_format
         try:
             response = self._client.chat.completions.create(**kwargs)
-        except openai.BadRequestError:
-            raise
         except openai.APITimeoutError:
             raise AttemptError("timeout", f"no answer within {timeout:g} s") from None
         except openai.APIConnectionError as exc:
             raise AttemptError("connection_error", _short(f"{exc} ({exc.__cause__ or 'no detail'})")) from None
         except openai.APIStatusError as exc:
+            if self._downgrade(exc, json_schema):
+                raise _Resend() from None
             raise _status_error(exc) from None
         except openai.APIResponseValidationError as exc:
             raise AttemptError("bad_response", _short(str(exc))) from None
         except ValueError as exc:  # a 200 whose body is not JSON
             raise AttemptError("bad_response", _short(f"unreadable response body: {exc}")) from None
         return _read_completion(response)
+
+
+class _Resend(Exception):
+    """The server rejected a parameter that has a fallback: send the request again at once."""
 
 
 def _status_error(exc: Any) -> AttemptError:

@@ -125,15 +125,30 @@ def test_json_mode_parses_fenced_output_and_moves_seed_on_bad_json(fake_endpoint
     assert fake_endpoint.requests[0]["response_format"]["json_schema"]["schema"] == schema
 
 
-def test_server_rejecting_json_schema_gets_json_object(fake_endpoint: FakeEndpoint) -> None:
-    fake_endpoint.script = [Reply(status=400, body={"error": {"message": "response_format json_schema unsupported"}})]
+@pytest.mark.parametrize("status", [400, 422, 500])
+def test_server_rejecting_json_schema_gets_the_next_style(fake_endpoint: FakeEndpoint, status: int) -> None:
+    # OpenAI rejects with 400, FastAPI servers with 422, llama-cpp-python's server with 500.
+    rejection = Reply(status=status, body={"error": {"message": "response_format: input should be 'json_object'"}})
+    fake_endpoint.script = [rejection, rejection]
+    fake_endpoint.default = Reply(body=completion_body('{"a": 1}'))
+    model = model_for(fake_endpoint)
+    schema = {"type": "object"}
+    result = model.complete(USER, json_schema=schema)
+    assert result.parsed == {"a": 1} and result.attempts == 1
+    formats = [r["response_format"] for r in fake_endpoint.requests]
+    assert formats == [{"type": "json_schema", "json_schema": {"name": "output", "schema": schema}},
+                       {"type": "json_object", "schema": schema}, {"type": "json_object"}]
+    model.complete(USER, json_schema=schema)  # the working style sticks
+    assert fake_endpoint.requests[3]["response_format"] == {"type": "json_object"}
+
+
+def test_500_unrelated_to_parameters_is_still_retried(fake_endpoint: FakeEndpoint) -> None:
+    fake_endpoint.script = [Reply(status=500, body={"error": {"message": "out of memory"}})]
     fake_endpoint.default = Reply(body=completion_body('{"a": 1}'))
     model = model_for(fake_endpoint)
     result = model.complete(USER, json_schema={"type": "object"})
-    assert result.parsed == {"a": 1} and result.attempts == 1
-    assert fake_endpoint.requests[1]["response_format"]["type"] == "json_object"
-    model.complete(USER, json_schema={"type": "object"})
-    assert fake_endpoint.requests[2]["response_format"]["type"] == "json_object"
+    assert result.attempts == 2
+    assert [r["response_format"]["type"] for r in fake_endpoint.requests] == ["json_schema", "json_schema"]
 
 
 def test_batch_backs_off_under_429(fake_endpoint: FakeEndpoint) -> None:
