@@ -213,24 +213,42 @@ def contingency_similarity(real_a: np.ndarray, real_b: np.ndarray, synth_a: np.n
     """``1 - TVD`` of the joint frequency tables of two coded columns."""
     import numpy as np
 
-    size = n_a * n_b
-    p = np.bincount(real_a * n_b + real_b, minlength=size) / len(real_a)
-    q = np.bincount(synth_a * n_b + synth_b, minlength=size) / len(synth_a)
+    keys, n_keys = _joint_keys(np.concatenate([real_a, synth_a]), np.concatenate([real_b, synth_b]), n_a, n_b)
+    p = np.bincount(keys[: len(real_a)], minlength=n_keys) / len(real_a)
+    q = np.bincount(keys[len(real_a):], minlength=n_keys) / len(synth_a)
     return float(1.0 - 0.5 * np.abs(p - q).sum())
 
 
 def cramers_v(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> float:
-    """Cramér's V (no continuity correction) of two coded columns; NaN when a side has one value."""
+    """Cramér's V (no continuity correction) of two coded columns; NaN when a side has one value.
+
+    Uses ``chi2 = n (sum_ij O_ij^2 / (R_i C_j) - 1)`` over the non-empty cells only, so two
+    high-cardinality columns never need their full (mostly empty) table.
+    """
     import numpy as np
 
-    table = np.bincount(a * n_b + b, minlength=n_a * n_b).reshape(n_a, n_b).astype(np.float64)
-    table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
-    if min(table.shape) < 2:
+    n = len(a)
+    rows, a_idx = np.unique(a, return_inverse=True)
+    cols, b_idx = np.unique(b, return_inverse=True)
+    if n == 0 or min(len(rows), len(cols)) < 2:
         return math.nan
-    total = table.sum()
-    expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / total
-    chi2 = float(((table - expected) ** 2 / expected).sum())
-    return math.sqrt(chi2 / total / (min(table.shape) - 1))
+    row_tot = np.bincount(a_idx).astype(np.float64)
+    col_tot = np.bincount(b_idx).astype(np.float64)
+    cells, counts = np.unique(a_idx.astype(np.int64) * len(cols) + b_idx, return_counts=True)
+    r, c = cells // len(cols), cells % len(cols)
+    chi2 = n * (float(np.sum(counts.astype(np.float64) ** 2 / (row_tot[r] * col_tot[c]))) - 1.0)
+    return math.sqrt(max(chi2, 0.0) / n / (min(len(rows), len(cols)) - 1))
+
+
+def _joint_keys(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> tuple[np.ndarray, int]:
+    """One integer per (a, b) combination; compacted when the full grid would be large."""
+    import numpy as np
+
+    keys = a.astype(np.int64) * n_b + b
+    if n_a * n_b <= 4_000_000:
+        return keys, n_a * n_b
+    uniq, inverse = np.unique(keys, return_inverse=True)
+    return inverse, len(uniq)
 
 
 def _constant(values: np.ndarray) -> bool:

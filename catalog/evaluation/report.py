@@ -270,7 +270,11 @@ def _hist(name: str, real, synth, kind: str) -> str:
         lo, hi = np.percentile(both, [0.5, 99.5])
         if hi <= lo:
             lo, hi = both.min() - 0.5, both.max() + 0.5
-        bins = np.linspace(lo, hi, 31)
+        integral = bool(np.all(both == np.round(both)))
+        if integral and hi - lo <= 60:
+            bins = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5)   # one bar per whole number
+        else:
+            bins = np.linspace(lo, hi, 31)
         ax.hist(np.clip(r, lo, hi), bins=bins, density=True, alpha=0.55, color=_REAL, label="real")
         ax.hist(np.clip(s, lo, hi), bins=bins, density=True, alpha=0.55, color=_SYNTH, label="synthetic")
     if kind == "datetime":
@@ -308,10 +312,10 @@ def _bar_scores(per_column: dict) -> str:
     items = [(k, v["score"], v["metric"]) for k, v in per_column.items() if v["score"] is not None]
     items.sort(key=lambda t: t[1])
     fig, ax = plt.subplots(figsize=(7, max(2.0, 0.26 * len(items) + 0.8)))
-    colors = [_REAL if m == "KSComplement" else _SYNTH for _, _, m in items]
+    colors = ["#55A868" if m == "KSComplement" else "#8172B2" for _, _, m in items]
     ax.barh([k for k, _, _ in items], [s for _, s, _ in items], color=colors)
     ax.set_xlim(0, 1)
-    ax.set_xlabel("score (blue: KS complement, orange: TV complement)", fontsize=8)
+    ax.set_xlabel("score (green: KS complement, purple: TV complement)", fontsize=8)
     ax.tick_params(labelsize=8)
     return _fig_png(fig)
 
@@ -367,7 +371,7 @@ def _signed(value: float | None) -> str:
 def _card(label: str, value: float | None, pct: bool, good_high: bool = True) -> str:
     cls = ""
     if value is not None and pct:
-        good = value >= 0.8 if good_high else value <= 0.01
+        good = value >= 0.8 if good_high else value == 0
         cls = "good" if good else "warn"
     return f"<div class='card'><div class='k'>{_e(label)}</div><div class='v {cls}'>{_fmt(value, pct)}</div></div>"
 

@@ -128,3 +128,21 @@ def test_id_and_text_columns_are_skipped():
     assert set(q["per_column"]) == {"v"}
     assert q["per_pair"] == {}
     assert not math.isnan(q["overall"])
+
+
+def test_cramers_v_matches_scipy_and_high_cardinality_pairs_stay_small():
+    from scipy.stats.contingency import association
+
+    from catalog.evaluation.fidelity import contingency_similarity, cramers_v
+
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 5, 1000)
+    b = (a + rng.integers(0, 3, 1000)) % 7
+    table = np.zeros((5, 7), dtype=np.int64)
+    np.add.at(table, (a, b), 1)
+    assert cramers_v(a, b, 5, 7) == pytest.approx(association(table, method="cramer"))
+    # two columns with 200k possible labels each: a dense joint table would hold 4e10 cells
+    big_a, big_b = rng.integers(0, 200_000, 20_000), rng.integers(0, 200_000, 20_000)
+    assert contingency_similarity(big_a, big_b, big_a.copy(), big_b.copy(), 200_000, 200_000) == 1.0
+    shifted = contingency_similarity(big_a, big_b, big_a[::-1].copy(), big_b.copy(), 200_000, 200_000)
+    assert shifted < 0.01
