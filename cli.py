@@ -368,6 +368,80 @@ def index_rebuild_cmd(as_json: JsonOpt = False) -> None:
             out.print(f"rebuilt {row['embedder_id']}: {row['records_in_index']} vectors ({row['index_type']})")
 
 
+# ------------------------------------------------------------------------------------- dedup
+
+
+@app.command("dedup")
+@handles_errors
+def dedup_cmd(
+    names: Annotated[list[str], typer.Argument(
+        help="Dataset(s) to dedup; or `undo RUN` to restore a run's records; or `runs` to list runs.")],
+    against: Annotated[list[str] | None, typer.Option(
+        "--against", help="Reference dataset: never loses records (repeatable).")] = None,
+    no_exact: Annotated[bool, typer.Option("--no-exact", help="Skip the exact stage.")] = False,
+    no_minhash: Annotated[bool, typer.Option("--no-minhash", help="Skip the MinHash stage.")] = False,
+    no_semantic: Annotated[bool, typer.Option("--no-semantic", help="Skip the semantic stage.")] = False,
+    punctuation_blind: Annotated[bool, typer.Option(help="Exact stage ignores punctuation.")] = False,
+    minhash_threshold: Annotated[float | None, typer.Option(help="Jaccard threshold (default 0.5).")] = None,
+    semantic_threshold: Annotated[float | None, typer.Option(help="Cosine threshold (default 0.9).")] = None,
+    keep: Annotated[str, typer.Option(help="Per cluster keep: first, longest, quality or real.")] = "first",
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would go; change nothing.")] = False,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
+    into: Annotated[str | None, typer.Option(help="Write the survivors as a new dataset.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Remove duplicates before training: exact, MinHash near-duplicate and semantic, auditable and reversible."""
+    from catalog import dedup_runs
+    from catalog.dedup import defaults
+    from catalog.errors import BadInput
+
+    if names[0] in ("undo", "runs"):
+        if names[0] == "runs":
+            with open_catalog(write=False) as cat:
+                rows = dedup_runs.list_runs(cat)
+            if as_json:
+                print_json(rows)
+            else:
+                render_table(rows, ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"])
+            return
+        if len(names) != 2 or not names[1].isdigit():
+            raise BadInput("usage: synthcat dedup undo RUN_ID")
+        with open_catalog(write=True) as cat:
+            result = dedup_runs.undo(cat, int(names[1]))
+        if as_json:
+            print_json(result)
+        else:
+            out.print(f"dedup run {result['run_id']} undone: {result['restored']} records restored")
+        return
+    with open_catalog(write=not dry_run) as cat:
+        report = dedup_runs.dedup(
+            cat, names, against=against or [], exact=not no_exact, minhash=not no_minhash,
+            semantic=not no_semantic, punctuation_blind=punctuation_blind,
+            minhash_threshold=minhash_threshold if minhash_threshold is not None else defaults.MINHASH_THRESHOLD,
+            semantic_threshold=semantic_threshold if semantic_threshold is not None else defaults.SEMANTIC_THRESHOLD,
+            keep=keep, dry_run=dry_run, out=str(out_file) if out_file else None, into=into)
+    if as_json:
+        print_json(report)
+        return
+    verb = "would remove" if dry_run else "removed"
+    stages = ", ".join(f"{k}: {v}" for k, v in report["counts"].items())
+    out.print(f"checked {report['checked']} records"
+              + (f" against {report['references']} reference records" if report["references"] else "")
+              + f"; {verb} {report['removed']} ({stages})"
+              + (f" — run {report['run_id']} (undo: synthcat dedup undo {report['run_id']})" if report["run_id"]
+                 else ""))
+    for example in report["examples"]:
+        out.print(f"[bold]cluster {example['cluster']}[/bold] keep #{example['keep']['record_id']}: "
+                  f"{example['keep']['text'][:100]!r}", highlight=False)
+        for gone in example["remove"]:
+            out.print(f"   remove #{gone['record_id']} ({gone['stage']} {gone['score']}): {gone['text'][:100]!r}",
+                      markup=False, highlight=False)
+    if report.get("into"):
+        out.print(f"wrote {report['into']['rows']} survivors to dataset '{report['into']['dataset']}'")
+    if report.get("out"):
+        out.print(f"exported {report['out']['rows']} survivors to {report['out']['out']}")
+
+
 # ---------------------------------------------------------------------------------- generate
 
 

@@ -101,9 +101,35 @@ CREATE TABLE generation_provenance (
 );
 """
 
+M003_DEDUP = """
+-- A dedup run: what was checked against what, with which settings, and what it found.
+CREATE TABLE dedup_runs (
+    run_id INTEGER PRIMARY KEY,
+    datasets VARCHAR[] NOT NULL,
+    against VARCHAR[] NOT NULL,
+    parameters JSON NOT NULL,
+    counts JSON NOT NULL,
+    removed BIGINT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    undone_at TIMESTAMP
+);
+-- Each record a run removed: the stage, its cluster, the kept record it duplicates, the record it
+-- matched directly, and the score of that match.
+CREATE TABLE dedup_removals (
+    run_id INTEGER NOT NULL,
+    record_id BIGINT NOT NULL,
+    stage VARCHAR NOT NULL,
+    cluster INTEGER NOT NULL,
+    duplicate_of BIGINT,
+    matched BIGINT,
+    score DOUBLE
+);
+"""
+
 MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_generation_jobs", M002_GENERATION_JOBS),
+    ("m003_dedup", M003_DEDUP),
 ]
 
 

@@ -1,0 +1,223 @@
+"""Dedup runs over the catalog: decide with the dedup engine, store every decision, mark, undo.
+
+Records are marked ``removed``, never erased; each removal has a row naming the run, stage,
+cluster, the kept record it duplicates, the record it matched and the score. ``undo`` restores a
+run's records. Search and export skip removed records by default.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from catalog.dedup import defaults
+from catalog.dedup.engine import DedupItem, find_duplicates
+from catalog.errors import BadInput, DatasetExists, SynthcatError
+from catalog.store import TEXT_KINDS, Catalog
+
+EXAMPLE_CLUSTERS = 5
+
+
+def _items(cat: Catalog, names: Sequence[str], reference: bool) -> tuple[list[DedupItem], list, list[str | None]]:
+    items: list[DedupItem] = []
+    hashes: list = []
+    embedders: list[str | None] = []
+    for name in names:
+        ds = cat.dataset(name)
+        if ds.kind not in TEXT_KINDS:
+            raise BadInput(f"dataset '{name}' is a table; dedup works on text, pairs and conversations",
+                           field="dataset")
+        rows = cat.con.execute(
+            "SELECT record_id, text, quality_score, content_hash FROM records WHERE dataset_id = ? "
+            "AND status = 'active' ORDER BY record_id", [ds.dataset_id]).fetchall()
+        for record_id, text, quality, chash in rows:
+            items.append(DedupItem(record_id=record_id, text=text, created=float(record_id), quality=quality,
+                                   origin=ds.origin, dataset=name, reference=reference))
+            hashes.append(chash)
+            embedders.append(ds.embedder)
+    return items, hashes, embedders
+
+
+def _vectors(cat: Catalog, hashes: list, embedders: list[str | None]) -> tuple[np.ndarray | None, str | None]:
+    """Stored vectors in item order, when every item has one from the same embedder."""
+    distinct = set(embedders)
+    if len(distinct) != 1 or None in distinct:
+        return None, None
+    embedder_id = distinct.pop()
+    table = cat.con.execute(
+        "SELECT content_hash, vector FROM embeddings WHERE embedder_id = ? AND content_hash IN (SELECT unnest(?))",
+        [embedder_id, sorted(set(hashes))]).to_arrow_table()
+    position = {h: i for i, h in enumerate(table.column("content_hash").to_pylist())}
+    if len(position) < len(set(hashes)):
+        return None, None
+    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    stored = np.ascontiguousarray(flat, dtype=np.float32).reshape(len(position), -1)
+    return stored[[position[h] for h in hashes]], embedder_id
+
+
+def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,
+          minhash: bool = True, semantic: bool = True, punctuation_blind: bool = False,
+          minhash_threshold: float = defaults.MINHASH_THRESHOLD, num_perm: int = defaults.MINHASH_NUM_PERM,
+          ngram: int = defaults.MINHASH_NGRAM, semantic_threshold: float = defaults.SEMANTIC_THRESHOLD,
+          keep: str = "first", dry_run: bool = False, out: str | None = None, into: str | None = None,
+          seed: int = 1) -> dict:
+    """Deduplicate ``datasets`` (within and across them, or against ``against``); return a report."""
+    if not datasets:
+        raise BadInput("name at least one dataset to dedup", field="dataset")
+    overlap = set(datasets) & set(against)
+    if overlap:
+        raise BadInput(f"dataset(s) {', '.join(sorted(overlap))} both checked and used as reference",
+                       field="against")
+    if not (exact or minhash or semantic):
+        raise BadInput("every stage is switched off: keep at least one of exact, minhash, semantic")
+    if out and len(datasets) != 1:
+        raise BadInput("--out exports the survivors of one dataset; use --into for several", field="out")
+    if into and cat.has_dataset(into):
+        raise DatasetExists(f"dataset '{into}' already exists: choose another --into name")
+    started = time.perf_counter()
+    checked, c_hashes, c_emb = _items(cat, datasets, reference=False)
+    refs, r_hashes, r_emb = _items(cat, against, reference=True)
+    items = checked + refs
+    vectors, embedder_id = (None, None)
+    embed = None
+    if semantic:
+        vectors, embedder_id = _vectors(cat, c_hashes + r_hashes, c_emb + r_emb)
+        if vectors is None:
+            from catalog.embedders import get_embedder
+
+            names = {e for e in c_emb + r_emb if e}
+            if len(names) > 1:
+                raise BadInput(f"the datasets use different embedders ({', '.join(sorted(names))}); "
+                               "the semantic stage needs one", field="semantic")
+            embedder = get_embedder(names.pop() if names else None)
+            embedder_id = embedder.id
+            embed = embedder.embed
+    result = find_duplicates(items, exact=exact, minhash=minhash, semantic=semantic,
+                             punctuation_blind=punctuation_blind, minhash_threshold=minhash_threshold,
+                             num_perm=num_perm, ngram=ngram, semantic_threshold=semantic_threshold, keep=keep,
+                             vectors=vectors, embed=embed, seed=seed) if items else None
+    params = {"exact": exact, "minhash": minhash, "semantic": semantic, "punctuation_blind": punctuation_blind,
+              "minhash_threshold": minhash_threshold, "num_perm": num_perm, "ngram": ngram,
+              "semantic_threshold": semantic_threshold, "keep": keep, "embedder": embedder_id, "seed": seed}
+    removals = result.removed if result else []
+    report = {"datasets": list(datasets), "against": list(against), "checked": len(checked),
+              "references": len(refs), "removed": len(removals),
+              "counts": dict(result.counts) if result else {}, "parameters": params, "dry_run": dry_run,
+              "examples": _examples(cat, result) if result else [], "run_id": None}
+    if not dry_run and removals:
+        report["run_id"] = _store(cat, datasets, against, params, report["counts"], removals)
+    if out and not dry_run:
+        from catalog.exporter import export_dataset
+
+        report["out"] = export_dataset(cat, datasets[0], out)
+    if into and not dry_run:
+        report["into"] = _copy_survivors(cat, datasets, into, report["run_id"])
+    report["seconds"] = round(time.perf_counter() - started, 3)
+    return report
+
+
+def _examples(cat: Catalog, result) -> list[dict]:
+    clusters = [c for c in result.clusters if c.removed][:EXAMPLE_CLUSTERS]
+    ids = [m for c in clusters for m in c.members]
+    if not ids:
+        return []
+    texts = dict(cat.con.execute("SELECT record_id, text FROM records WHERE record_id IN (SELECT unnest(?))",
+                                 [ids]).fetchall())
+    stage = {r.record_id: (r.stage, round(float(r.score), 4)) for r in result.removed}
+    return [{"cluster": c.cluster, "keep": {"record_id": c.keeper, "text": texts.get(c.keeper, "")[:200]},
+             "remove": [{"record_id": m, "stage": stage[m][0], "score": stage[m][1],
+                         "text": texts.get(m, "")[:200]} for m in c.removed]} for c in clusters]
+
+
+def _store(cat: Catalog, datasets, against, params, counts, removals) -> int:
+    with cat.transaction():
+        run_id = cat.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs").fetchone()[0]
+        cat.con.execute("INSERT INTO dedup_runs VALUES (?, ?, ?, ?, ?, ?, now(), NULL)",
+                        [run_id, list(datasets), list(against), json.dumps(params), json.dumps(counts),
+                         len(removals)])
+        import pyarrow as pa
+
+        table = pa.table({
+            "record_id": pa.array([int(r.record_id) for r in removals], pa.int64()),
+            "stage": pa.array([r.stage for r in removals], pa.string()),
+            "cluster": pa.array([int(r.cluster) for r in removals], pa.int32()),
+            "duplicate_of": pa.array([int(r.duplicate_of) for r in removals], pa.int64()),
+            "matched": pa.array([int(r.matched) for r in removals], pa.int64()),
+            "score": pa.array([float(r.score) for r in removals], pa.float64()),
+        })
+        cat.con.register("_removals", table)
+        try:
+            cat.con.execute("INSERT INTO dedup_removals SELECT ?, record_id, stage, cluster, duplicate_of, matched, "
+                            "score FROM _removals", [run_id])
+            cat.con.execute("UPDATE records SET status = 'removed' WHERE record_id IN (SELECT record_id FROM "
+                            "_removals)")
+        finally:
+            cat.con.unregister("_removals")
+        cat.set_meta("records_state", f"dedup-{run_id}-{time.time_ns()}")
+    return run_id
+
+
+def undo(cat: Catalog, run_id: int) -> dict:
+    """Restore the records a dedup run removed."""
+    row = cat.con.execute("SELECT undone_at FROM dedup_runs WHERE run_id = ?", [run_id]).fetchone()
+    if row is None:
+        raise SynthcatError(f"unknown dedup run {run_id} (see: synthcat dedup runs)")
+    if row[0] is not None:
+        raise SynthcatError(f"dedup run {run_id} was already undone at {row[0]}")
+    with cat.transaction():
+        restored = cat.con.execute(
+            "UPDATE records SET status = 'active' WHERE status = 'removed' AND record_id IN "
+            "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id]).fetchone()[0]
+        cat.con.execute("UPDATE dedup_runs SET undone_at = now() WHERE run_id = ?", [run_id])
+        cat.set_meta("records_state", f"undo-{run_id}-{time.time_ns()}")
+    return {"run_id": run_id, "restored": int(restored)}
+
+
+def list_runs(cat: Catalog) -> list[dict]:
+    rows = cat.con.execute("SELECT run_id, datasets, against, parameters, counts, removed, created_at, undone_at "
+                           "FROM dedup_runs ORDER BY run_id").fetchall()
+    return [{"run_id": r[0], "datasets": r[1], "against": r[2], "parameters": json.loads(r[3]),
+             "counts": json.loads(r[4]), "removed": r[5], "created_at": str(r[6]),
+             "undone_at": str(r[7]) if r[7] else None} for r in rows]
+
+
+def _copy_survivors(cat: Catalog, datasets: Sequence[str], into: str, run_id: int | None) -> dict:
+    """Write the surviving records of ``datasets`` as a new dataset with lineage to their sources."""
+    sources = [cat.dataset(n) for n in datasets]
+    kinds = {d.kind for d in sources}
+    if len(kinds) != 1:
+        raise BadInput(f"--into needs datasets of one kind, got {', '.join(sorted(kinds))}", field="into")
+    embedders = {d.embedder for d in sources}
+    first = sources[0]
+    origin = "synthetic" if any(d.origin == "synthetic" for d in sources) else "real"
+    with cat.transaction():
+        ds = cat.create_dataset(into, kind=first.kind, origin=origin,
+                                description=f"dedup of {', '.join(datasets)} (run {run_id})",
+                                generator="dedup", parameters={"mapping": first.parameters.get("mapping", {}),
+                                                               "dedup_run": run_id},
+                                parents=list(datasets), embedder=first.embedder if len(embedders) == 1 else None)
+        start = cat.next_record_id()
+        ids = [d.dataset_id for d in sources]
+        cat.con.execute(
+            "CREATE TEMP TABLE _survivors AS SELECT row_number() OVER (ORDER BY record_id) - 1 + ? AS new_id, "
+            "record_id FROM records WHERE status = 'active' AND dataset_id IN (SELECT unnest(?))", [start, ids])
+        try:
+            cat.con.execute(
+                "INSERT INTO records SELECT s.new_id, ?, r.external_id, r.content_hash, r.text, r.fields, "
+                "r.quality_score, now(), 'active' FROM _survivors s JOIN records r USING (record_id)",
+                [ds.dataset_id])
+            cat.con.execute("INSERT INTO lineage SELECT new_id, record_id, 'deduplicated_from', NULL, NULL "
+                            "FROM _survivors")
+            rows = cat.con.execute("SELECT count(*) FROM _survivors").fetchone()[0]
+        finally:
+            cat.con.execute("DROP TABLE _survivors")
+        cat.update_dataset(into, row_count=rows)
+        if ds.embedder:
+            from catalog.embedding_store import schedule_index_add
+
+            cat.touch_vectors(ds.embedder)
+            schedule_index_add(cat, ds.embedder, start)
+    return {"dataset": into, "rows": rows}
