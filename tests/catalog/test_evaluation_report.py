@@ -61,3 +61,37 @@ def test_report_rejects_other_input(tmp_path):
         write_html_report({"overall": 1.0}, tmp_path / "x.html")
     with pytest.raises(BadInput, match="directory does not exist"):
         write_html_report({"kind": "text"}, tmp_path / "missing" / "x.html")
+
+
+def test_every_section_runs_on_mixed_types_with_missing_values(tmp_path):
+    import json
+
+    def make(seed: int, n: int) -> pd.DataFrame:
+        r = np.random.default_rng(seed)
+        x = r.normal(size=n)
+        df = pd.DataFrame({
+            "order_id": np.arange(n) + 1000 * seed,
+            "amount": np.round(50 + 10 * x, 2),
+            "items": r.integers(1, 6, n),
+            "paid": x + r.normal(size=n) > 0,
+            "day": (pd.Timestamp("2024-01-01") + pd.to_timedelta(r.integers(0, 365, n), unit="D")).astype(str),
+            "segment": r.choice(["a", "b", "c"], n),
+            "comment": [f"customer wrote a long free text comment number {i} about delivery" for i in range(n)],
+        })
+        df.loc[r.random(n) < 0.1, "amount"] = np.nan
+        df.loc[r.random(n) < 0.1, "segment"] = None
+        return df
+
+    real, synth, holdout = make(1, 400), make(2, 300), make(3, 200)
+    result = evaluate_tables(real, synth, holdout, target="paid", sensitive=["segment", "amount"])
+    json.dumps(result, allow_nan=False)
+    types = result["column_types"]
+    assert types["order_id"] == "id" and types["comment"] == "text" and types["day"] == "datetime"
+    assert "order_id" not in result["quality"]["per_column"]
+    assert result["utility"]["task"] == "classification" and result["utility"]["positive_label"] == "True"
+    assert set(result["privacy"]["columns"]) == {"amount", "items", "paid", "day", "segment"}
+    assert "(missing)" in {g["group"] for g in result["bias"]["columns"]["segment"]["groups"]}
+    assert result["diagnostics"]["per_column"]["amount"]["missing_real"] == pytest.approx(
+        real["amount"].isna().mean())
+    html = write_html_report(result, tmp_path / "r.html", real=real, synth=synth).read_text()
+    _assert_self_contained(html)
