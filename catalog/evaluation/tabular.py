@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from catalog.errors import BadInput
@@ -19,7 +19,7 @@ def evaluate_tables(real: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFra
                     target: str | None = None, sensitive: Sequence[str] = (), *,
                     column_types: dict[str, str] | None = None, seed: int = 0,
                     skip: Sequence[str] = (), privacy_max_rows: int | None = None,
-                    positive_label: object = None) -> dict:
+                    positive_label: object = None, on_section: Callable[[str], None] | None = None) -> dict:
     """Evaluate ``synth`` against ``real`` and return a JSON-serialisable dict.
 
     ``holdout`` is real data the generator never saw: it is the test set of the utility scores
@@ -27,7 +27,8 @@ def evaluate_tables(real: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFra
     ``target`` is the column a model predicts (utility; the target rate of the bias table);
     ``sensitive`` names group columns for the bias table. ``skip`` leaves out sections by name
     (``quality``, ``diagnostics``, ``utility``, ``privacy``, ``bias``). Every problem with the
-    input raises :class:`~catalog.errors.BadInput` before any work starts.
+    input raises :class:`~catalog.errors.BadInput` before any work starts. ``on_section(name)`` is
+    called as each section starts (for a progress display).
     """
     unknown = [s for s in skip if s not in SECTIONS]
     if unknown:
@@ -69,6 +70,8 @@ def evaluate_tables(real: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFra
         if name in skip:
             result[name] = {"skipped": "left out on request"}
             return
+        if on_section is not None:
+            on_section(name)
         started = time.perf_counter()
         result[name] = fn()
         timings[name] = time.perf_counter() - started

@@ -141,6 +141,7 @@ def _classify(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_te
     if len(present) < 2:
         return {"roc_auc": None, "f1": None, "accuracy": None, "n_train": int(len(y_train)),
                 "error": "the training data holds a single class"}
+    x_train, x_test, categorical = _usable(x_train, x_test, categorical)
     model = HistGradientBoostingClassifier(max_iter=max_iter, random_state=seed,
                                            categorical_features=np.array(categorical, dtype=bool))
     with _threads(len(y_train)):
@@ -172,12 +173,25 @@ def _regress(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_tes
 
     if len(y_train) < 2 or len(y_test) < 2:
         return {"r2": None, "n_train": int(len(y_train)), "error": "too few rows with a target value"}
+    x_train, x_test, categorical = _usable(x_train, x_test, categorical)
     model = HistGradientBoostingRegressor(max_iter=max_iter, random_state=seed,
                                           categorical_features=np.array(categorical, dtype=bool))
     with _threads(len(y_train)):
         model.fit(x_train, y_train)
         pred = model.predict(x_test)
     return {"r2": float(r2_score(y_test, pred)), "n_train": int(len(y_train))}
+
+
+def _usable(x_train: np.ndarray, x_test: np.ndarray,
+            categorical: list[bool]) -> tuple[np.ndarray, np.ndarray, list[bool]]:
+    """Drop feature columns with no value at all in the training rows (the model cannot split on them)."""
+    import numpy as np
+
+    keep = ~np.all(np.isnan(x_train), axis=0)
+    if not keep.any():
+        # nothing to learn from: one constant feature, so the model predicts the base rate
+        return np.zeros_like(x_train[:, :1]), np.zeros_like(x_test[:, :1]), [False]
+    return x_train[:, keep], x_test[:, keep], [c for c, k in zip(categorical, keep) if k]
 
 
 def _threads(n_rows: int):

@@ -78,3 +78,13 @@ def test_utility_regression_reports_r2():
     assert u["task"] == "regression"
     assert u["metrics"]["trtr"]["r2"] > 0.9
     assert u["metrics"]["tstr"]["r2"] > 0.9
+
+
+def test_utility_ignores_a_feature_with_no_values():
+    real, holdout, synth = (_task(n, s).drop(columns="amount") for n, s in ((600, 6), (300, 7), (600, 8)))
+    for df in (real, holdout, synth):
+        df["empty"] = np.nan
+    cols = resolve_columns(real, synth)
+    u = utility(real, synth, holdout, "label", cols, seed=0, max_iter=30)
+    assert "empty" in u["features"]
+    assert u["metrics"]["tstr"]["roc_auc"] > 0.75
