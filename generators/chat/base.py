@@ -6,6 +6,7 @@ A backend implements only :meth:`ChatModel._attempt` (one try, no retries) and r
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
@@ -91,7 +92,8 @@ class ChatModel:
             raise ChatError(outcome.reason, outcome.message, attempts=outcome.attempts, model_id=self.id)
         return outcome
 
-    def _run(self, req: ChatRequest, limiter: AdaptiveLimiter | None) -> ChatResult | ChatFailure:
+    def _run(self, req: ChatRequest, limiter: AdaptiveLimiter | None,
+             cancel: threading.Event | None = None) -> ChatResult | ChatFailure:
         _check_options(req)
         started = time.monotonic()
         timeout = req.timeout if req.timeout is not None else self.timeout
@@ -102,6 +104,8 @@ class ChatModel:
             attempt += 1
             # A bad response with a fixed seed would repeat itself: move the seed on, reproducibly.
             seed = req.seed + bad_responses if req.seed is not None else None
+            if cancel is not None and cancel.is_set():
+                return self._cancelled(attempt - 1, started, errors)
             generation = limiter.acquire() if limiter else 0
             error: AttemptError | None = None
             finished = False
@@ -112,7 +116,7 @@ class ChatModel:
                 parsed = None
                 if req.json_schema is not None:
                     try:
-                        parsed = parse_structured(raw.text, req.json_schema)
+                        parsed = parse_structured(raw.text, req.json_schema or {"type": "object"})
                     except ChatError as exc:
                         error = AttemptError("bad_response", exc.detail)
                 finished = error is None
@@ -144,7 +148,17 @@ class ChatModel:
                 return ChatFailure(reason=error.reason, message=message, attempts=attempt,
                                    latency_s=time.monotonic() - started, model_id=self.id, errors=tuple(errors))
             self.usage.add_retry(error.reason)
-            self.retry.sleep(self.retry.delay(attempt, error.retry_after))
+            wait = self.retry.delay(attempt, error.retry_after)
+            if cancel is None:
+                self.retry.sleep(wait)
+            elif cancel.wait(wait):
+                return self._cancelled(attempt, started, errors)
+
+    def _cancelled(self, attempts: int, started: float, errors: list[str]) -> ChatFailure:
+        self.usage.add_outcome("cancelled")
+        return ChatFailure(reason="cancelled", message="the batch was stopped before this request finished",
+                           attempts=attempts, latency_s=time.monotonic() - started, model_id=self.id,
+                           errors=tuple(errors))
 
     # -- many requests -------------------------------------------------------------------------
     def complete_many(self, requests: Sequence[ChatRequest | Mapping[str, Any]], *, max_concurrency: int = 4,
@@ -156,7 +170,9 @@ class ChatModel:
         When the endpoint pushes back (429/503) the cap halves and everybody waits out ``Retry-After``;
         it grows back by one after a run of successes. ``on_result(index, outcome)`` is called in the
         caller's thread as each request finishes. A request that fails for good becomes a
-        :class:`ChatFailure` in its slot; bad input raises before anything is sent.
+        :class:`ChatFailure` in its slot; bad input raises before anything is sent. An exception in
+        the caller's thread (KeyboardInterrupt, or from ``on_result``) propagates at once: queued
+        requests are dropped and requests in flight make no further attempts.
         """
         if max_concurrency < 1:
             raise BadInput(f"max_concurrency must be >= 1, got {max_concurrency}", field="max_concurrency")
@@ -168,13 +184,20 @@ class ChatModel:
         started = time.monotonic()
         results: list[ChatResult | ChatFailure | None] = [None] * len(reqs)
         if reqs:
-            with ThreadPoolExecutor(max_workers=limit, thread_name_prefix="synthcat-chat") as pool:
-                futures = {pool.submit(self._run, r, limiter): i for i, r in enumerate(reqs)}
+            # If the caller's thread is interrupted (Ctrl-C, or on_result raising), queued requests are
+            # dropped and running ones stop retrying, so a job can stop at once and resume later.
+            cancel = threading.Event()
+            pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="synthcat-chat")
+            try:
+                futures = {pool.submit(self._run, r, limiter, cancel): i for i, r in enumerate(reqs)}
                 for fut in as_completed(futures):
                     i = futures[fut]
                     results[i] = fut.result()
                     if on_result is not None:
                         on_result(i, results[i])
+            finally:
+                cancel.set()
+                pool.shutdown(wait=False, cancel_futures=True)
         done = [r for r in results if r is not None]
         self.last_batch = BatchStats(
             requests=len(reqs), succeeded=sum(1 for r in done if r.ok), failed=sum(1 for r in done if not r.ok),

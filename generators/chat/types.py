@@ -11,7 +11,7 @@ from catalog.errors import SynthcatError
 
 #: Why a chat call failed. Retried reasons are transient; the others fail at once.
 RETRYABLE_REASONS = frozenset({"rate_limited", "server_error", "timeout", "connection_error", "bad_response"})
-FAILURE_REASONS = RETRYABLE_REASONS | {"bad_request", "auth"}
+FAILURE_REASONS = RETRYABLE_REASONS | {"bad_request", "auth", "cancelled"}
 
 
 class ChatError(SynthcatError):

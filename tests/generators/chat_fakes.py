@@ -47,8 +47,8 @@ class FakeEndpoint:
     def __init__(self) -> None:
         self.script: list[Reply] = []
         self.default: Reply = Reply()
-        #: Optional hook deciding the reply from the number of requests in flight (incl. this one).
-        self.decide: Callable[[int], Reply] | None = None
+        #: Optional hook deciding the reply from the requests in flight (incl. this one) and the payload.
+        self.decide: Callable[[int, dict], Reply] | None = None
         self.requests: list[dict] = []
         self.times: list[float] = []
         self.active = 0
@@ -61,12 +61,12 @@ class FakeEndpoint:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def _next(self) -> Reply:
+    def _next(self, payload: dict) -> Reply:
         with self._lock:
             self.active += 1
             self.peak_active = max(self.peak_active, self.active)
             if self.decide is not None:
-                return self.decide(self.active)
+                return self.decide(self.active, payload)
             return self.script.pop(0) if self.script else self.default
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
@@ -82,7 +82,7 @@ class FakeEndpoint:
                 with endpoint._lock:
                     endpoint.requests.append(payload)
                     endpoint.times.append(time.monotonic())
-                reply = endpoint._next()
+                reply = endpoint._next(payload)
                 try:
                     if reply.delay:
                         time.sleep(reply.delay)

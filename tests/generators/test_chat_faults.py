@@ -153,7 +153,7 @@ def test_500_unrelated_to_parameters_is_still_retried(fake_endpoint: FakeEndpoin
 
 def test_batch_backs_off_under_429(fake_endpoint: FakeEndpoint) -> None:
     # Capacity one: a request that finds another in flight gets 429 with a short Retry-After.
-    def decide(active: int) -> Reply:
+    def decide(active: int, payload: dict) -> Reply:
         if active > 1:
             return Reply(status=429, body={"error": {"message": "busy"}}, headers={"Retry-After": "0.1"})
         return Reply(body=completion_body("done"), delay=0.08)
@@ -174,7 +174,7 @@ def test_batch_backs_off_under_429(fake_endpoint: FakeEndpoint) -> None:
 
 
 def test_batch_keeps_input_order_and_reports_failures(fake_endpoint: FakeEndpoint) -> None:
-    def decide(active: int) -> Reply:
+    def decide(active: int, payload: dict) -> Reply:
         return Reply(body=completion_body("fine"))
 
     fake_endpoint.decide = decide
@@ -186,7 +186,7 @@ def test_batch_keeps_input_order_and_reports_failures(fake_endpoint: FakeEndpoin
     assert [r["messages"][0]["content"] for r in sent_order] == [f"n{i}" for i in range(5)]
     assert fake_endpoint.peak_active <= 3
 
-    fake_endpoint.decide = lambda active: Reply(status=500, body={"error": {"message": "down"}})
+    fake_endpoint.decide = lambda active, payload: Reply(status=500, body={"error": {"message": "down"}})
     failed = model.complete_many([{"messages": USER}], max_concurrency=2)
     assert not failed[0].ok and failed[0].reason == "server_error" and failed[0].errors == ("server_error",)
 
@@ -216,3 +216,42 @@ def test_key_required_for_remote_and_never_exposed(fake_endpoint: FakeEndpoint,
         model.complete(USER)
     assert secret not in str(info.value) and secret not in repr(model)
     assert all(secret not in repr(v) for k, v in vars(model).items() if k != "_client")
+
+
+def test_interrupted_batch_stops_at_once(fake_endpoint: FakeEndpoint) -> None:
+    fake_endpoint.default = Reply(body=completion_body("slow"), delay=0.3)
+    model = model_for(fake_endpoint)
+
+    def stop(index: int, outcome) -> None:
+        raise KeyboardInterrupt
+
+    started = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        model.complete_many([{"messages": USER, "seed": i} for i in range(20)], max_concurrency=2, on_result=stop)
+    assert time.monotonic() - started < 1.5
+    time.sleep(0.5)  # let the request still in flight land
+    assert len(fake_endpoint.requests) <= 4, "queued requests kept going after the interruption"
+
+
+def test_retries_stop_when_the_batch_is_interrupted(fake_endpoint: FakeEndpoint) -> None:
+    # "slow" is refused with 503 + Retry-After 0.5 every time; "quick" fails at once with a 400,
+    # whose result interrupts the batch while "slow" waits to retry.
+    def decide(active: int, payload: dict) -> Reply:
+        if payload["messages"][0]["content"] == "quick":
+            return Reply(status=400, body={"error": {"message": "nope"}}, delay=0.1)
+        return Reply(status=503, body={"error": {"message": "overloaded"}}, headers={"Retry-After": "0.5"})
+
+    fake_endpoint.decide = decide
+    model = model_for(fake_endpoint, max_retries=5)
+
+    def stop(index: int, outcome) -> None:
+        assert index == 1 and outcome.reason == "bad_request"
+        raise KeyboardInterrupt
+
+    requests = [{"messages": [{"role": "user", "content": text}]} for text in ("slow", "quick")]
+    with pytest.raises(KeyboardInterrupt):
+        model.complete_many(requests, max_concurrency=2, on_result=stop)
+    time.sleep(1.2)  # without cancellation "slow" would have retried twice by now
+    slow = [r for r in fake_endpoint.requests if r["messages"][0]["content"] == "slow"]
+    assert len(slow) == 1
+    assert model.usage.snapshot()["failures"].get("cancelled") == 1
