@@ -193,8 +193,12 @@ def import_cmd(
     if as_json:
         print_json(result.to_dict())
         return
-    out.print(f"imported {result.rows} {result.kind} records into '{result.dataset}' ({result.origin}) "
-              f"in {result.seconds:.1f}s; embedded {result.embedded} new texts")
+    if result.kind == "table":
+        out.print(f"imported {result.rows} rows into the typed table '{result.dataset}' ({result.origin}) "
+                  f"in {result.seconds:.1f}s")
+    else:
+        out.print(f"imported {result.rows} {result.kind} records into '{result.dataset}' ({result.origin}) "
+                  f"in {result.seconds:.1f}s; embedded {result.embedded} new texts")
     if result.rejected:
         err.print(f"skipped {result.rejected} bad rows (details in {result.rejects_file}):", style="yellow")
         for line in result.first_errors:
@@ -239,8 +243,9 @@ def datasets_cmd(as_json: JsonOpt = False) -> None:
     elif not rows:
         out.print("the catalog holds no datasets yet")
     else:
-        render_table(rows, ["name", "kind", "origin", "rows", "removed", "embedder", "generator", "parents",
-                            "tags", "created_at"])
+        for row in rows:
+            row["created"] = row["created_at"][:16]
+        render_table(rows, ["name", "kind", "origin", "rows", "removed", "generator", "parents", "created"])
 
 
 @app.command("show")
@@ -553,6 +558,60 @@ def generate_jobs_cmd(as_json: JsonOpt = False) -> None:
         print_json(rows)
     else:
         render_table(rows, ["job_id", "dataset", "status", "accepted", "target", "attempts", "rejections"])
+
+
+@generate_app.command("table")
+@handles_errors
+def generate_table_cmd(
+    dataset: Annotated[str, typer.Option("--dataset", "-d", help="Name of the new synthetic table.")],
+    source: Annotated[str | None, typer.Option("--from", help="Real table: a dataset name or a CSV/Parquet file.")]
+    = None,
+    method: Annotated[str | None, typer.Option(help="copula, gmm, tvae or ctgan.")] = None,
+    n: Annotated[int | None, typer.Option("--n", help="Rows to generate (a spec may set its own).")] = None,
+    spec: Annotated[Path | None, typer.Option(help="Rules spec (YAML/JSON): no real data needed.")] = None,
+    seed: Annotated[int, typer.Option(help="Random seed (same seed, same rows).")] = 0,
+    epochs: Annotated[int | None, typer.Option(help="Training epochs for tvae/ctgan.")] = None,
+    condition: Annotated[list[str] | None, typer.Option(
+        "--condition", help="Fix a column, e.g. income=>50K (repeatable).")] = None,
+    balance: Annotated[str | None, typer.Option(
+        help="Balance a categorical column: COLUMN or COLUMN:label=share,label=share.")] = None,
+    constraint: Annotated[list[str] | None, typer.Option(
+        "--constraint", help="e.g. 'start < end', '0 <= age <= 99', 'fixed:city,country' or a filter.")] = None,
+    na_value: Annotated[list[str] | None, typer.Option(
+        "--na-value", help="Extra string to read as missing in a source file, e.g. '?'.")] = None,
+    save_model: Annotated[Path | None, typer.Option(help="Save the fitted model here (JSON + npz).")] = None,
+    load_model: Annotated[Path | None, typer.Option(help="Sample from a saved model instead of fitting.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Synthesize a table (rules spec, copula, GMM, TVAE or CTGAN) into the catalog."""
+    from generators.table_synthesis import synthesize_table
+    from generators.tabular import parse_condition, parse_shares
+
+    conditions = dict(parse_condition(c) for c in condition or [])
+    shares = None
+    if balance and ":" in balance:
+        balance, _, share_text = balance.partition(":")
+        shares = parse_shares(share_text)
+    with open_catalog(write=True) as cat, RichProgress() as progress:
+        def on_epoch(info: dict) -> None:
+            if "epoch" in info:
+                if info.get("epoch") == 1 or progress._task is None:
+                    progress.start(f"training {method}", info.get("epochs"))
+                progress.advance(1)
+                loss = info.get("loss")
+                if loss is not None:
+                    progress.set_description(f"training {method} (loss {loss:.3f})")
+
+        result = synthesize_table(
+            cat, dataset, n=n, source=source, method=method, spec=str(spec) if spec else None,
+            load_model=str(load_model) if load_model else None, save_model=str(save_model) if save_model else None,
+            seed=seed, epochs=epochs, conditions=conditions, balance=balance, balance_shares=shares,
+            constraints=constraint, na_values=na_value, progress=on_epoch)
+    if as_json:
+        print_json(result)
+    else:
+        out.print(f"wrote {result['rows']} synthetic rows to '{result['dataset']}' with {result['method']}"
+                  + (f" (fitted on '{result['parent']}' in {result['fit_seconds']:.1f}s)" if result["parent"] else ""))
 
 
 # -------------------------------------------------------------------------------------- demo

@@ -65,5 +65,43 @@ def run_demo(directory: str | None, *, fresh: bool = True, console: Console | No
     return target
 
 
+def dedup_step(cat, console: Console) -> None:
+    from catalog.dedup_runs import dedup
+
+    console.rule("[bold]dedup before training")
+    report = dedup(cat, ["support-seed"], into="support-clean")
+    stages = ", ".join(f"{k} {v}" for k, v in report["counts"].items())
+    console.print(f"checked {report['checked']} pairs: removed {report['removed']} duplicates ({stages}); "
+                  f"run {report['run_id']} is stored and reversible (synthcat dedup undo {report['run_id']})")
+    for example in report["examples"][:3]:
+        console.print(f"  keep   {example['keep']['text'][:90]!r}", markup=False, highlight=False)
+        for gone in example["remove"][:1]:
+            console.print(f"  remove {gone['text'][:90]!r} ({gone['stage']}, {gone['score']})",
+                          markup=False, highlight=False)
+    console.print(f"survivors written to 'support-clean' ({report['into']['rows']} pairs, lineage to the source)")
+
+
+def generation_step(cat, console: Console) -> None:
+    from generators.text.grounded import GenerationConfig, generate_text
+
+    console.rule("[bold]grounded generation (bundled SmolLM2-135M, offline)")
+    report = generate_text(cat, GenerationConfig(
+        dataset="support-generated", n=2, ground_on=["support-clean"], k=3, seed=11, max_tokens=220,
+        task="customer support replies for a home-internet provider"))
+    console.print(f"accepted {report.accepted} new pairs in {report.seconds:.0f}s "
+                  f"(rejected: {report.rejections or 'none'})")
+    rows = cat.con.execute(
+        "SELECT r.record_id, r.text, l.rank, l.score, s.text FROM records r "
+        "JOIN datasets d ON d.dataset_id = r.dataset_id JOIN lineage l ON l.record_id = r.record_id "
+        "JOIN records s ON s.record_id = l.source_record_id WHERE d.name = 'support-generated' "
+        "ORDER BY r.record_id, l.rank").fetchall()
+    shown = None
+    for record_id, text, rank, score, source in rows:
+        if record_id != shown:
+            console.print(f"[bold]new #{record_id}[/bold] {text[:160]!r}", highlight=False)
+            shown = record_id
+        console.print(f"   grounded on #{rank} (cosine {score:.2f}): {source[:90]!r}", markup=False, highlight=False)
+
+
 # Functions (catalog, console) run in order after the imports; features add their tour here.
-DEMO_STEPS: list = []
+DEMO_STEPS: list = [dedup_step, generation_step]
