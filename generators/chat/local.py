@@ -8,6 +8,7 @@ generation at a time). The chat format comes from the GGUF's own template.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import json
 import os
@@ -64,6 +65,9 @@ def _load(path: Path, threads: int, n_ctx: int) -> tuple[Any, threading.Lock]:
                                         "pip install llama-cpp-python") from exc
             llama = Llama(model_path=key[0], n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
                           verbose=False)
+            if not _CACHE:
+                # Free models before interpreter teardown: llama.cpp's finaliser fails once modules are gone.
+                atexit.register(_close_all)
             _CACHE[key] = (llama, threading.Lock())
         return _CACHE[key]
 
@@ -75,8 +79,16 @@ def loaded_models() -> list[tuple[str, int, int]]:
 
 
 def unload_all() -> None:
-    """Drop every loaded model (memory comes back once no LocalChatModel refers to it)."""
+    """Drop every loaded model from the cache (memory comes back once no LocalChatModel refers to it)."""
     with _CACHE_LOCK:
+        _CACHE.clear()
+
+
+def _close_all() -> None:
+    with _CACHE_LOCK:
+        for llama, lock in _CACHE.values():
+            with lock:
+                llama.close()
         _CACHE.clear()
 
 

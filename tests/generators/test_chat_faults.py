@@ -255,3 +255,9 @@ def test_retries_stop_when_the_batch_is_interrupted(fake_endpoint: FakeEndpoint)
     slow = [r for r in fake_endpoint.requests if r["messages"][0]["content"] == "slow"]
     assert len(slow) == 1
     assert model.usage.snapshot()["failures"].get("cancelled") == 1
+
+
+def test_model_names_may_hold_colons(fake_endpoint: FakeEndpoint) -> None:
+    model = load_chat_model("openai:llama3.2:1b", base_url=fake_endpoint.base_url)
+    model.complete(USER)
+    assert model.id == "openai:llama3.2:1b" and fake_endpoint.requests[0]["model"] == "llama3.2:1b"
