@@ -140,6 +140,10 @@ def render_table(rows: list[dict], columns: list[str], title: str | None = None)
     out.print(table)
 
 
+def _cell_json(value: Any) -> Any:
+    return json.dumps(value, default=str) if isinstance(value, dict) else value
+
+
 def _cell(value: Any) -> str:
     if value is None:
         return ""
@@ -278,8 +282,12 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
     out.print(table)
     for key, value in info.items():
         if key.startswith("section:") and value:
-            out.print(f"[bold]{key[8:]}[/bold]")
-            out.print_json(data=value, default=str)
+            if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+                columns = [c for c in value[0] if c not in ("usage", "created_at")]
+                render_table([{c: _cell_json(v.get(c)) for c in columns} for v in value], columns, title=key[8:])
+            else:
+                out.print(f"[bold]{key[8:]}[/bold]")
+                out.print_json(data=value, default=str)
     if info.get("columns"):
         render_table(info["columns"], ["name", "type"], title="columns")
     if info.get("sample"):
@@ -612,6 +620,76 @@ def generate_table_cmd(
     else:
         out.print(f"wrote {result['rows']} synthetic rows to '{result['dataset']}' with {result['method']}"
                   + (f" (fitted on '{result['parent']}' in {result['fit_seconds']:.1f}s)" if result["parent"] else ""))
+
+
+# ---------------------------------------------------------------------------------- evaluate
+
+
+@app.command("evaluate")
+@handles_errors
+def evaluate_cmd(
+    synthetic: Annotated[str, typer.Argument(help="Synthetic dataset (catalog name or CSV/Parquet file).")],
+    real: Annotated[str, typer.Option("--real", help="Real dataset it imitates (name or file).")],
+    holdout: Annotated[str | None, typer.Option(help="Real data the generator never saw (utility, privacy).")]
+    = None,
+    target: Annotated[str | None, typer.Option(help="Column a model predicts (utility, bias).")] = None,
+    sensitive: Annotated[list[str] | None, typer.Option(
+        "--sensitive", help="Group column for the bias table (repeatable).")] = None,
+    report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
+    na_value: Annotated[list[str] | None, typer.Option(
+        "--na-value", help="Extra string to read as missing in files, e.g. '?'.")] = None,
+    skip: Annotated[list[str] | None, typer.Option(
+        "--skip", help="Leave out a section: quality, diagnostics, utility, privacy, bias.")] = None,
+    seed: Annotated[int, typer.Option(help="Seed for sampling and models.")] = 0,
+    as_json: JsonOpt = False,
+) -> None:
+    """Measure fidelity, utility, privacy and bias of synthetic data against real data."""
+    from catalog.evaluation_runs import evaluate
+
+    with open_catalog(write=True) as cat:
+        result = evaluate(cat, synthetic, real, holdout=holdout, target=target, sensitive=sensitive or [],
+                          report=str(report) if report else None, na_values=na_value, seed=seed, skip=skip)
+    if as_json:
+        print_json(result)
+        return
+    _render_evaluation(result)
+
+
+def _render_evaluation(result: dict) -> None:
+    rows = []
+    if result["kind"] == "table":
+        quality = result.get("quality") or {}
+        rows += [("quality (overall)", quality.get("overall")), ("column shapes", quality.get("column_shapes")),
+                 ("column pair trends", quality.get("column_pair_trends"))]
+        metrics = (result.get("utility") or {}).get("metrics") or {}
+        for key in ("tstr", "trtr"):
+            for metric in ("roc_auc", "f1", "r2"):
+                if isinstance((metrics.get(key) or {}).get(metric), (int, float)):
+                    rows.append((f"utility {key.upper()} {metric}", metrics[key][metric]))
+        privacy = result.get("privacy") or {}
+        if privacy.get("exact_copies"):
+            rows.append(("exact copies of real rows", privacy["exact_copies"].get("count")))
+        if privacy.get("dcr"):
+            rows.append(("DCR median", privacy["dcr"].get("median")))
+    else:
+        novelty = result.get("novelty") or {}
+        diversity = (result.get("diversity") or {}).get("synthetic") or {}
+        rows += [("distinct-2", diversity.get("distinct_2")), ("mean pairwise cosine",
+                                                                 diversity.get("mean_pairwise_cosine")),
+                 ("near-copy share", novelty.get("near_copy_share")),
+                 ("share NN cosine >= 0.9", novelty.get("share_nn_cosine_at_least_threshold"))]
+        pii = (result.get("pii") or {}).get("synthetic") or {}
+        if "texts_with_pii" in pii:
+            rows.append(("texts with PII", pii["texts_with_pii"]))
+    table = Table("metric", "value", title=f"{result['datasets']['synthetic']} vs {result['datasets']['real']}")
+    for name, value in rows:
+        table.add_row(name, _cell(value))
+    out.print(table)
+    if result.get("report"):
+        out.print(f"report: {result['report']}")
+    if result.get("evaluation_id"):
+        out.print(f"stored as evaluation {result['evaluation_id']} (see: synthcat show "
+                  f"{result['datasets']['synthetic']})")
 
 
 # -------------------------------------------------------------------------------------- demo

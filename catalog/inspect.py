@@ -69,7 +69,13 @@ def generation_section(cat: Catalog, ds) -> dict:
 
 
 # Functions (catalog, dataset) -> dict adding sections to `show`; later features register here.
-SHOW_SECTIONS: list = [generation_section]
+def _evaluations(cat: Catalog, ds) -> dict:
+    from catalog.evaluation_runs import evaluations_section
+
+    return evaluations_section(cat, ds)
+
+
+SHOW_SECTIONS: list = [generation_section, _evaluations]
 
 
 def delete_dataset(cat: Catalog, name: str) -> dict:

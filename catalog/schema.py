@@ -126,10 +126,27 @@ CREATE TABLE dedup_removals (
 );
 """
 
+M004_EVALUATIONS = """
+-- Which datasets an evaluation compared, with which options, and every score it produced.
+CREATE TABLE evaluations (
+    evaluation_id INTEGER PRIMARY KEY,
+    synthetic VARCHAR NOT NULL,
+    real VARCHAR NOT NULL,
+    holdout VARCHAR,
+    target VARCHAR,
+    sensitive VARCHAR[],
+    kind VARCHAR NOT NULL,
+    results JSON NOT NULL,
+    report VARCHAR,
+    created_at TIMESTAMP NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_generation_jobs", M002_GENERATION_JOBS),
     ("m003_dedup", M003_DEDUP),
+    ("m004_evaluations", M004_EVALUATIONS),
 ]
 
 

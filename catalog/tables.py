@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 
 from catalog.errors import BadInput, SynthcatError
 
@@ -64,3 +65,33 @@ def read_table(cat, name: str):
     if ds.kind != "table":
         raise SynthcatError(f"dataset '{name}' holds {ds.kind} records, not a table")
     return cat.con.execute(f'SELECT * FROM "{ds.table_name}"').df()
+
+
+def read_frame(cat, source: str, *, na_values: list[str] | None = None) -> tuple[pd.DataFrame, str | None]:
+    """A DataFrame from a catalog table dataset or a CSV/TSV/Parquet file, and the parent dataset name.
+
+    Files are read by DuckDB with the same type detection as `synthcat import`, so a file and the
+    same file imported into the catalog compare column for column.
+    """
+    if cat is not None and cat.has_dataset(source):
+        return read_table(cat, source), source
+    path = Path(source)
+    if not path.is_file():
+        known = "" if cat is None else " (and no dataset of that name in the catalog)"
+        raise BadInput(f"no such file{known}", file=source)
+    from catalog.readers import detect_format
+
+    fmt = detect_format(path)
+    if fmt not in ("csv", "tsv", "parquet"):
+        raise BadInput("expected a CSV, TSV or Parquet file, or the name of a table dataset", file=source)
+    reader = _READERS[fmt]
+    if na_values and fmt != "parquet":
+        reader = reader[:-1] + ", nullstr = ?)"
+    params = [str(path)] + ([list(na_values)] if na_values and fmt != "parquet" else [])
+    con = duckdb.connect()
+    try:
+        return con.execute(f"SELECT * FROM {reader}", params).df(), None
+    except duckdb.Error as exc:
+        raise BadInput(f"cannot read as a table: {str(exc).strip().splitlines()[0]}", file=source) from None
+    finally:
+        con.close()

@@ -8,29 +8,9 @@ seed, conditions and constraints, and (for catalog sources) its parent dataset.
 from __future__ import annotations
 
 import time
-from pathlib import Path
-
-import pandas as pd
 
 from catalog.errors import BadInput, DatasetExists
-from catalog.tables import create_table_from_frame, read_table
-
-
-def read_source(cat, source: str, *, na_values: list[str] | None = None) -> tuple[pd.DataFrame, str | None]:
-    """A DataFrame from a catalog table dataset or a CSV/Parquet file; and the parent dataset name."""
-    if cat is not None and cat.has_dataset(source):
-        return read_table(cat, source), source
-    path = Path(source)
-    if not path.exists():
-        known = "" if cat is None else " (and no dataset of that name in the catalog)"
-        raise BadInput(f"no such file{known}", file=source)
-    suffix = path.suffix.lower()
-    if suffix in (".csv", ".tsv") or path.name.lower().endswith(".csv.gz"):
-        return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",", na_values=na_values,
-                           skipinitialspace=True), None
-    if suffix in (".parquet", ".pq"):
-        return pd.read_parquet(path), None
-    raise BadInput("expected a CSV or Parquet file, or the name of a table dataset", file=source)
+from catalog.tables import create_table_from_frame, read_frame
 
 
 def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | None = None,
@@ -63,7 +43,7 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
         else:
             if not method:
                 raise BadInput("--method is required with --from (copula, gmm, tvae or ctgan)", field="method")
-            real, parent = read_source(cat, source, na_values=na_values)
+            real, parent = read_frame(cat, source, na_values=na_values)
             options: dict = {"seed": seed, "constraints": list(constraints or [])}
             if epochs is not None:
                 options["epochs"] = epochs

@@ -1,0 +1,112 @@
+"""`synthcat evaluate`: compare a synthetic dataset with real data and keep the results in the catalog.
+
+Datasets are named by catalog name or given as files (CSV/Parquet tables; JSONL texts read through
+the importer's field mapping). Tables get fidelity, diagnostics, utility, privacy and bias; text
+datasets get lengths, diversity, novelty and a PII scan.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from catalog.errors import BadInput
+from catalog.store import TEXT_KINDS, Catalog
+from catalog.tables import read_frame
+
+
+def _texts(cat: Catalog, name: str) -> tuple[list[str], list[str], str | None]:
+    ds = cat.dataset(name)
+    rows = cat.con.execute("SELECT text, content_hash FROM records WHERE dataset_id = ? AND status = 'active' "
+                           "ORDER BY record_id", [ds.dataset_id]).fetchall()
+    return [r[0] for r in rows], [r[1] for r in rows], ds.embedder
+
+
+def _stored_vectors(cat: Catalog, hashes: list[str], embedder_id: str | None) -> np.ndarray | None:
+    if not embedder_id or not hashes:
+        return None
+    table = cat.con.execute(
+        "SELECT content_hash, vector FROM embeddings WHERE embedder_id = ? AND content_hash IN (SELECT unnest(?))",
+        [embedder_id, sorted(set(hashes))]).to_arrow_table()
+    position = {h: i for i, h in enumerate(table.column("content_hash").to_pylist())}
+    if len(position) < len(set(hashes)):
+        return None
+    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    stored = np.ascontiguousarray(flat, dtype=np.float32).reshape(len(position), -1)
+    return stored[[position[h] for h in hashes]]
+
+
+def _is_text(cat: Catalog, source: str) -> bool:
+    return cat.has_dataset(source) and cat.dataset(source).kind in TEXT_KINDS
+
+
+def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = None, target: str | None = None,
+             sensitive: list[str] | None = None, report: str | None = None, na_values: list[str] | None = None,
+             seed: int = 0, skip: list[str] | None = None, store: bool = True) -> dict:
+    """Evaluate ``synthetic`` against ``real`` (catalog names or files); store and return the results."""
+    sensitive = list(sensitive or [])
+    text_s, text_r = _is_text(cat, synthetic), _is_text(cat, real)
+    if text_s != text_r:
+        raise BadInput(f"cannot compare a {'text' if text_s else 'table'} dataset with a "
+                       f"{'text' if text_r else 'table'} one", field="real")
+    if text_s:
+        if holdout or target or sensitive:
+            raise BadInput("--holdout, --target and --sensitive apply to tables, not text datasets")
+        from catalog.embedders import get_embedder
+        from catalog.evaluation.text import evaluate_texts
+
+        s_texts, s_hashes, s_emb = _texts(cat, synthetic)
+        r_texts, r_hashes, r_emb = _texts(cat, real)
+        same = s_emb is not None and s_emb == r_emb
+        s_vec = _stored_vectors(cat, s_hashes, s_emb) if same else None
+        r_vec = _stored_vectors(cat, r_hashes, r_emb) if same else None
+        embed = None if s_vec is not None and r_vec is not None else get_embedder(s_emb or r_emb).embed
+        result = evaluate_texts(r_texts, s_texts, embed=embed, real_embeddings=r_vec, synth_embeddings=s_vec,
+                                seed=seed)
+        real_data, synth_data = r_texts, s_texts
+    else:
+        from catalog.evaluation.tabular import evaluate_tables
+
+        synth_data, _ = read_frame(cat, synthetic, na_values=na_values)
+        real_data, _ = read_frame(cat, real, na_values=na_values)
+        hold = read_frame(cat, holdout, na_values=na_values)[0] if holdout else None
+        result = evaluate_tables(real_data, synth_data, hold, target, sensitive, seed=seed, skip=skip or ())
+    result["datasets"] = {"synthetic": synthetic, "real": real, "holdout": holdout}
+    if report:
+        from catalog.evaluation.report import write_html_report
+
+        write_html_report(result, report, real=real_data, synth=synth_data,
+                          title=f"{synthetic} vs {real}")
+        result["report"] = str(Path(report))
+    if store and not cat.read_only:
+        with cat.transaction():
+            eid = cat.con.execute("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations").fetchone()[0]
+            cat.con.execute("INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
+                            [eid, synthetic, real, holdout, target, sensitive, result["kind"],
+                             json.dumps(result, default=str), report])
+        result["evaluation_id"] = eid
+    return result
+
+
+def evaluations_section(cat: Catalog, ds) -> dict:
+    """Evaluations in which dataset ``ds`` took part, with their headline scores (for `show`)."""
+    rows = cat.con.execute(
+        "SELECT evaluation_id, synthetic, real, kind, results, report, created_at FROM evaluations "
+        "WHERE synthetic = ? OR real = ? OR holdout = ? ORDER BY evaluation_id", [ds.name] * 3).fetchall()
+    out = []
+    for eid, syn, real, kind, results, report, created in rows:
+        res = json.loads(results)
+        headline = {}
+        if kind == "table":
+            quality = res.get("quality") or {}
+            headline = {"quality": quality.get("overall"), "column_shapes": quality.get("column_shapes"),
+                        "column_pair_trends": quality.get("column_pair_trends")}
+        else:
+            novelty = res.get("novelty") or {}
+            headline = {"near_copy_share": novelty.get("near_copy_share"),
+                        "share_nn_cosine_at_least_threshold": novelty.get("share_nn_cosine_at_least_threshold")}
+        out.append({"evaluation_id": eid, "synthetic": syn, "real": real, "kind": kind, **headline,
+                    "report": report, "created_at": str(created)})
+    return {"section:evaluations": out} if out else {}
