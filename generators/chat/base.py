@@ -106,7 +106,9 @@ class ChatModel:
             seed = req.seed + bad_responses if req.seed is not None else None
             if cancel is not None and cancel.is_set():
                 return self._cancelled(attempt - 1, started, errors)
-            generation = limiter.acquire() if limiter else 0
+            generation = limiter.acquire(cancel) if limiter else 0
+            if generation is None:
+                return self._cancelled(attempt - 1, started, errors)
             error: AttemptError | None = None
             finished = False
             try:
@@ -197,6 +199,7 @@ class ChatModel:
                         on_result(i, results[i])
             finally:
                 cancel.set()
+                limiter.wake()
                 pool.shutdown(wait=False, cancel_futures=True)
         done = [r for r in results if r is not None]
         self.last_batch = BatchStats(

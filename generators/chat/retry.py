@@ -112,10 +112,13 @@ class AdaptiveLimiter:
         self._streak = 0
         self._cond = threading.Condition()
 
-    def acquire(self) -> int:
-        """Block until a slot is free and no pause is in force; returns the generation to hand back."""
+    def acquire(self, cancel: threading.Event | None = None) -> int | None:
+        """Block until a slot is free and no pause is in force; returns the generation to hand back,
+        or ``None`` (holding no slot) once ``cancel`` is set and :meth:`wake` was called."""
         with self._cond:
             while True:
+                if cancel is not None and cancel.is_set():
+                    return None
                 now = self._clock()
                 if now < self._pause_until:
                     self._cond.wait(timeout=self._pause_until - now)
@@ -125,6 +128,11 @@ class AdaptiveLimiter:
                     self.active += 1
                     self.peak_active = max(self.peak_active, self.active)
                     return self._generation
+
+    def wake(self) -> None:
+        """Wake every waiting :meth:`acquire` so it can see its cancel event."""
+        with self._cond:
+            self._cond.notify_all()
 
     def release(self, generation: int, *, ok: bool, pushback: bool = False,
                 retry_after: float | None = None) -> None:

@@ -150,3 +150,18 @@ def test_load_chat_model_rejects_bad_specs() -> None:
         load_chat_model("local:/nonexistent/model.gguf")
     with pytest.raises(BadInput, match="base-url"):
         load_chat_model("local", base_url="http://127.0.0.1:1/v1")
+
+
+def test_limiter_waiters_leave_when_cancelled() -> None:
+    limiter = AdaptiveLimiter(1)
+    limiter.acquire()
+    cancel = threading.Event()
+    outcome: list = []
+    waiter = threading.Thread(target=lambda: outcome.append(limiter.acquire(cancel)))
+    waiter.start()
+    time.sleep(0.1)
+    assert outcome == []
+    cancel.set()
+    limiter.wake()
+    waiter.join(timeout=2)
+    assert outcome == [None] and limiter.active == 1
