@@ -232,11 +232,12 @@ def find_duplicates(items: Sequence[DedupItem], *, exact: bool = True, minhash: 
             s = np.ones(len(i))
             stage_info[stage] = {"pairs": int(len(i))}
         elif stage == "minhash":
-            if blind is None:
-                blind = normalize_texts(texts, punctuation_blind=True)
-            i, j, s, info = minhash_edges(blind, threshold=minhash_threshold, num_perm=num_perm,
+            sub = [blind[a] for a in active] if blind is not None else \
+                normalize_texts([texts[a] for a in active], punctuation_blind=True)
+            i, j, s, info = minhash_edges(sub, threshold=minhash_threshold, num_perm=num_perm,
                                           ngram=ngram, unit=ngram_unit, seed=seed,
-                                          candidates=active, reference=ref)
+                                          reference=ref[active])
+            i, j = active[i], active[j]
             stage_info[stage] = info
         else:
             if vectors is not None:

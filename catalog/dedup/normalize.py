@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-import sys
 import unicodedata
 from collections.abc import Iterable
 
@@ -29,19 +28,22 @@ import numpy as np
 _WHITESPACE = re.compile(r"\s+")
 
 
-def _punctuation_table() -> dict[int, str]:
-    return {cp: " " for cp in range(sys.maxunicode + 1)
-            if unicodedata.category(chr(cp)).startswith("P")}
+class _PunctuationMap(dict):
+    """``str.translate`` table: Unicode punctuation -> space, anything else -> itself; filled in
+    lazily, one code point at a time, the first time that code point is seen."""
+
+    def __missing__(self, cp: int) -> str:
+        ch = chr(cp)
+        value = " " if unicodedata.category(ch).startswith("P") else ch
+        self[cp] = value
+        return value
 
 
-_PUNCT_TABLE: dict[int, str] | None = None
+_PUNCT = _PunctuationMap()
 
 
 def _punct_table() -> dict[int, str]:
-    global _PUNCT_TABLE
-    if _PUNCT_TABLE is None:
-        _PUNCT_TABLE = _punctuation_table()
-    return _PUNCT_TABLE
+    return _PUNCT
 
 
 def normalize_text(text: str, *, punctuation_blind: bool = False) -> str:

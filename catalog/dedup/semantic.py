@@ -27,6 +27,8 @@ faiss is imported inside the functions (heavy import, see DESIGN.md).
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 
 FLAT_LIMIT = 20_000
@@ -40,24 +42,33 @@ def normalize_rows(vectors: np.ndarray) -> np.ndarray:
     return x
 
 
-def _pca(x: np.ndarray, dim: int, seed: int, sample: int = 50_000) -> tuple[np.ndarray, np.ndarray]:
+def _pca(x: np.ndarray, dim: int, seed: int, sample: int = 20_000) -> tuple[np.ndarray, np.ndarray]:
     """Mean and ``(d, dim)`` projection onto the top principal axes, fitted on a seeded sample."""
     rng = np.random.default_rng(seed)
     rows = x if len(x) <= sample else x[np.sort(rng.choice(len(x), size=sample, replace=False))]
-    mean = rows.mean(axis=0, dtype=np.float64)
-    centred = rows.astype(np.float64) - mean
-    _, vecs = np.linalg.eigh(centred.T @ centred)
+    mean = rows.mean(axis=0)
+    centred = rows - mean
+    gram = (centred.T @ centred).astype(np.float64)
+    _, vecs = np.linalg.eigh(gram)
     return mean.astype(np.float32), np.ascontiguousarray(vecs[:, ::-1][:, :dim], dtype=np.float32)
 
 
-def _ivf_neighbours(x: np.ndarray, queries: np.ndarray, kk: int, *, nlist: int | None,
-                    nprobe: int, reduce_dim: int | None, seed: int, chunk: int,
+def _ivf_neighbours(x: np.ndarray, queries: np.ndarray, kk: int, *, threshold: float,
+                    nlist: int | None, nprobe: int, reduce_dim: int | None, seed: int, chunk: int,
                     ) -> tuple[np.ndarray, dict]:
-    """Approximate ``kk`` nearest neighbours (by L2 in a PCA projection) of ``x[queries]``."""
+    """Approximate ``kk`` nearest neighbours (by L2 in a PCA projection) of ``x[queries]``;
+    -1 where no neighbour can reach cosine ``threshold``."""
     import faiss
     from faiss.contrib.ivf_tools import add_preassigned, search_preassigned
 
     n, dim = x.shape
+    clock = [time.perf_counter()]
+    phases: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        clock.append(time.perf_counter())
+        phases[name] = round(clock[-1] - clock[-2], 2)
+
     if reduce_dim and reduce_dim < dim:
         mean, proj = _pca(x, reduce_dim, seed)
         y = np.empty((n, reduce_dim), dtype=np.float32)
@@ -65,25 +76,34 @@ def _ivf_neighbours(x: np.ndarray, queries: np.ndarray, kk: int, *, nlist: int |
             np.matmul(x[start:start + 262_144] - mean, proj, out=y[start:start + 262_144])
     else:
         y = x
+    lap("project_s")
     lists = nlist or max(1, min(int(4 * np.sqrt(n)), n // 39))
     quantizer = faiss.IndexFlatL2(y.shape[1])
     ivf = faiss.IndexIVFFlat(quantizer, y.shape[1], lists, faiss.METRIC_L2)
     ivf.cp.seed = seed
-    ivf.cp.niter = 10
+    ivf.cp.niter = 8
+    ivf.cp.min_points_per_centroid = 5
     rng = np.random.default_rng(seed)
-    n_train = min(n, 40 * lists)
+    n_train = min(n, 20 * lists)
     ivf.train(y[np.sort(rng.choice(n, size=n_train, replace=False))] if n_train < n else y)
+    lap("train_s")
     probes = min(nprobe, lists)
     coarse_d, coarse_i = quantizer.search(y, probes)
+    lap("assign_s")
     add_preassigned(ivf, y, np.ascontiguousarray(coarse_i[:, 0]))
     ivf.nprobe = probes
-    out = np.empty((len(queries), kk), dtype=np.int64)
+    # Projection only shrinks distances, so a neighbour whose projected squared distance
+    # exceeds 2 (1 - threshold) cannot reach the threshold in full: drop it before verifying.
+    limit = 2.0 * (1.0 - threshold) + 1e-4
+    out = np.full((len(queries), kk), -1, dtype=np.int64)
     for start in range(0, len(queries), chunk):
         q = queries[start:start + chunk]
-        _, nb = search_preassigned(ivf, np.ascontiguousarray(y[q]), kk, coarse_i[q], coarse_d[q])
+        dist, nb = search_preassigned(ivf, np.ascontiguousarray(y[q]), kk, coarse_i[q], coarse_d[q])
+        nb[dist > limit] = -1
         out[start:start + len(q)] = nb
+    lap("search_s")
     info = {"index": "PCA+IndexIVFFlat", "reduced_dim": int(y.shape[1]), "nlist": int(lists),
-            "nprobe": int(probes), "trained_on": int(n_train)}
+            "nprobe": int(probes), "trained_on": int(n_train), **phases}
     return out, info
 
 
@@ -119,11 +139,12 @@ def semantic_edges(vectors: np.ndarray, *, threshold: float, candidates: np.ndar
             nb[start:start + chunk] = flat.search(x[queries[start:start + chunk]], kk)[1]
         info = {"index": "IndexFlatIP"}
     elif kind == "ivf":
-        nb, info = _ivf_neighbours(x, queries, kk, nlist=nlist, nprobe=nprobe,
+        nb, info = _ivf_neighbours(x, queries, kk, threshold=threshold, nlist=nlist, nprobe=nprobe,
                                    reduce_dim=reduce_dim, seed=seed, chunk=chunk)
     else:
         raise ValueError(f"index must be 'auto', 'flat' or 'ivf', got {index!r}")
     info.update(indexed=int(len(idx)), searched=int(len(queries)), k=int(kk))
+    t_verify = time.perf_counter()
     rows = np.repeat(queries, kk)
     nb = nb.ravel()
     ok = (nb >= 0) & (nb != rows)
@@ -132,9 +153,10 @@ def semantic_edges(vectors: np.ndarray, *, threshold: float, candidates: np.ndar
     key = np.unique(lo * len(idx) + hi)
     lo, hi = key // len(idx), key % len(idx)
     cos = np.empty(len(lo), dtype=np.float32)
-    for start in range(0, len(lo), 1 << 18):
-        a, b = lo[start:start + (1 << 18)], hi[start:start + (1 << 18)]
-        cos[start:start + len(a)] = np.einsum("ij,ij->i", x[a], x[b])
+    for start in range(0, len(lo), 8192):
+        a, b = lo[start:start + 8192], hi[start:start + 8192]
+        cos[start:start + len(a)] = (x[a] * x[b]).sum(axis=1)
     keep = cos >= threshold
     info["candidate_pairs"] = int(len(lo))
+    info["verify_s"] = round(time.perf_counter() - t_verify, 2)
     return idx[lo[keep]], idx[hi[keep]], np.minimum(cos[keep], 1.0), info

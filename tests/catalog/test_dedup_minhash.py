@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -32,6 +33,7 @@ def test_optimal_bands_fit_and_move_with_threshold():
     assert optimal_bands(0.9, 128)[1] > optimal_bands(0.5, 128)[1] > optimal_bands(0.2, 128)[1]
 
 
+@pytest.mark.slow
 def test_optimal_bands_agree_with_datasketch():
     from datasketch.lsh import _optimal_param
 
