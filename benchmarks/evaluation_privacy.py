@@ -8,7 +8,8 @@ Adult with seeded numeric noise and label swaps (so most rows are near, not equa
 Figures:
 
 * ``full``: ``privacy()`` on rows x rows (exact copies, DCR summary, random baseline), wall time,
-  process peak RSS before/after (``ru_maxrss``) and the tracemalloc peak of the call;
+  CPU time of all threads and the load average before (the machine may be shared), process peak
+  RSS before/after (``ru_maxrss``) and the tracemalloc peak of the call;
 * ``recall``: for a sample of synthetic rows, the indexed search's DCR against an exhaustive one
   (share equal, largest gap);
 * ``baseline``: SDMetrics 0.32 ``calculate_dcr`` (same Gower-like definition; a separate venv via
@@ -83,14 +84,17 @@ def main() -> None:
     }
 
     rss_before = _rss_mb()
+    load_before = os.getloadavg()[0]
     tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     result = privacy(real, synth, cols, seed=args.seed)
-    seconds = time.perf_counter() - started
+    seconds, cpu_seconds = time.perf_counter() - started, time.process_time() - cpu_started
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     out["full"] = {
         "seconds": seconds,
+        "cpu_seconds_all_threads": cpu_seconds,
+        "load_average_1min_before": load_before,
         "within_target": seconds <= 60,
         "peak_rss_mb_before_call": rss_before,
         "peak_rss_mb_after_call": _rss_mb(),

@@ -76,13 +76,41 @@ def encode(frames: dict[str, pd.DataFrame], columns: Columns, reference: str = "
 def nearest(query: Encoded, ref: Encoded, *, exact_limit: float = 2.5e7, candidates: int = 32,
             seed: int = 0) -> tuple[np.ndarray, np.ndarray, str]:
     """Distance to, and index of, the nearest ``ref`` row for every ``query`` row; plus the method."""
-    n_q, n_r = len(query), len(ref)
-    if n_q * n_r <= exact_limit:
-        dist, idx = _nearest_exact(query, ref)
-        return dist, idx, "exact"
-    cand = _candidates_ivf(query, ref, min(candidates, n_r), seed)
-    dist, idx = _rerank(query, ref, cand)
-    return dist, idx, "ivf-candidates+exact-rerank"
+    return NeighbourIndex(ref, exact_limit=exact_limit, candidates=candidates, seed=seed).query(query)
+
+
+class NeighbourIndex:
+    """Nearest-row search against one reference table; the FAISS index is built once, on first need."""
+
+    def __init__(self, ref: Encoded, *, exact_limit: float = 2.5e7, candidates: int = 32, seed: int = 0) -> None:
+        self.ref = ref
+        self.exact_limit = exact_limit
+        self.candidates = candidates
+        self.seed = seed
+        self._ivf = None
+        self._levels: list[int] = []
+
+    def query(self, query: Encoded) -> tuple[np.ndarray, np.ndarray, str]:
+        if len(query) * len(self.ref) <= self.exact_limit:
+            dist, idx = _nearest_exact(query, self.ref)
+            return dist, idx, "exact"
+        cand = self._candidates(query, min(self.candidates, len(self.ref)))
+        dist, idx = _rerank(query, self.ref, cand)
+        return dist, idx, "ivf-candidates+exact-rerank"
+
+    def _candidates(self, query: Encoded, k: int) -> np.ndarray:
+        import numpy as np
+
+        if self._ivf is None:
+            # one extra one-hot slot per label column for labels the reference never holds
+            self._levels = [int(self.ref.cat[:, j].max(initial=0)) + 2 for j in range(self.ref.cat.shape[1])]
+            self._ivf = _build_ivf(_embed(self.ref, self._levels), self.seed)
+        out = np.empty((len(query), k), dtype=np.int64)
+        step = 20_000
+        for start in range(0, len(query), step):
+            xq = _embed(Encoded(query.num[start:start + step], query.cat[start:start + step]), self._levels)
+            _, out[start:start + len(xq)] = self._ivf.search(xq, k)
+        return out
 
 
 def _n_cols(e: Encoded) -> int:
@@ -160,34 +188,27 @@ def _embed(e: Encoded, n_levels: list[int]) -> np.ndarray:
         parts.append(np.where(np.isnan(num), -0.5, num).astype(np.float32))
     for j, levels in enumerate(n_levels):
         width = min(levels, _MAX_ONE_HOT)
-        codes = np.minimum(e.cat[:, j], width - 1)
+        codes = np.minimum(e.cat[:, j], width - 1)  # rare and unseen labels share the last slot
         hot = np.zeros((len(codes), width), dtype=np.float32)
         hot[np.arange(len(codes)), codes] = np.float32(1 / np.sqrt(2))
         parts.append(hot)
     return np.ascontiguousarray(np.hstack(parts)) if parts else np.zeros((len(e), 1), np.float32)
 
 
-def _candidates_ivf(query: Encoded, ref: Encoded, k: int, seed: int) -> np.ndarray:
+def _build_ivf(xr: np.ndarray, seed: int):
     import faiss
     import numpy as np
 
-    levels = [int(max(query.cat[:, j].max(initial=0), ref.cat[:, j].max(initial=0))) + 1
-              for j in range(ref.cat.shape[1])]
-    xr = _embed(ref, levels)
     n_r, dim = xr.shape
-    # about 4 sqrt(N) lists, with the 39 training points per list FAISS asks for
-    nlist = int(max(1, min(4096, 4 * np.sqrt(n_r), n_r // 39)))
-    quantizer = faiss.IndexFlatL2(dim)
-    index = faiss.IndexIVFFlat(quantizer, dim, nlist, faiss.METRIC_L2)
+    # about 4 sqrt(N) lists; a short k-means (20 points per list, 10 rounds): the lists only need
+    # to be roughly right, since the exact re-ranking decides, and training dominated the run time
+    nlist = int(max(1, min(4096, 4 * np.sqrt(n_r), n_r // 20)))
+    index = faiss.IndexIVFFlat(faiss.IndexFlatL2(dim), dim, nlist, faiss.METRIC_L2)
     rng = np.random.default_rng(seed)
-    train = xr[rng.choice(n_r, size=min(n_r, nlist * 40), replace=False)]
     index.cp.seed = seed
-    index.train(train)
+    index.cp.niter = 10
+    index.cp.min_points_per_centroid = 5
+    index.train(xr[rng.choice(n_r, size=min(n_r, nlist * 20), replace=False)])
     index.add(xr)
     index.nprobe = min(nlist, 16)
-    out = np.empty((len(query), k), dtype=np.int64)
-    step = 20_000
-    for start in range(0, len(query), step):
-        xq = _embed(Encoded(query.num[start:start + step], query.cat[start:start + step]), levels)
-        _, out[start:start + len(xq)] = index.search(xq, k)
-    return out
+    return index

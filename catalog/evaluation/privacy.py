@@ -18,7 +18,7 @@ import time
 from typing import TYPE_CHECKING
 
 from catalog.evaluation._columns import CONTINUOUS, Columns, as_float
-from catalog.evaluation.neighbours import Encoded, encode, nearest
+from catalog.evaluation.neighbours import Encoded, NeighbourIndex, encode
 
 if TYPE_CHECKING:
     import numpy as np
@@ -50,8 +50,9 @@ def privacy(real: pd.DataFrame, synth: pd.DataFrame, columns: Columns, holdout: 
 
     copies = exact_copies(_raw(frames["synthetic"], columns, enc["synthetic"]),
                           _raw(frames["real"], columns, enc["real"]))
-    dcr, nn_idx, method = nearest(enc["synthetic"], enc["real"], exact_limit=exact_limit, seed=seed)
-    base, _, _ = nearest(enc["baseline"], enc["real"], exact_limit=exact_limit, seed=seed)
+    to_real = NeighbourIndex(enc["real"], exact_limit=exact_limit, seed=seed)
+    dcr, nn_idx, method = to_real.query(enc["synthetic"])
+    base, _, _ = to_real.query(enc["baseline"])
     copy_rows = np.flatnonzero(copies)
     result: dict = {
         "rows_compared": int(len(synth)),
@@ -71,7 +72,7 @@ def privacy(real: pd.DataFrame, synth: pd.DataFrame, columns: Columns, holdout: 
     result["baseline"]["median_ratio"] = ratio
     result["baseline"]["score"] = None if ratio is None else min(1.0, ratio)
     if holdout is not None:
-        result["holdout"] = _overfitting(enc, rng, exact_limit, seed)
+        result["holdout"] = _overfitting(enc, to_real, rng, exact_limit, seed)
     result["seconds"] = time.perf_counter() - started
     return result
 
@@ -100,17 +101,18 @@ def _raw(frame: pd.DataFrame, columns: Columns, enc: Encoded) -> Encoded:
     return Encoded(num, enc.cat)
 
 
-def _overfitting(enc: dict[str, Encoded], rng: np.random.Generator, exact_limit: float, seed: int) -> dict:
+def _overfitting(enc: dict[str, Encoded], to_real: NeighbourIndex, rng: np.random.Generator,
+                 exact_limit: float, seed: int) -> dict:
     import numpy as np
 
     train, hold, synth = enc["real"], enc["holdout"], enc["synthetic"]
     if len(train) > len(hold):
         keep = np.sort(rng.choice(len(train), size=len(hold), replace=False))
         train = Encoded(train.num[keep], train.cat[keep])
-    d_train, _, _ = nearest(synth, train, exact_limit=exact_limit, seed=seed)
-    d_hold, _, _ = nearest(synth, hold, exact_limit=exact_limit, seed=seed)
+    d_train, _, _ = NeighbourIndex(train, exact_limit=exact_limit, seed=seed).query(synth)
+    d_hold, _, _ = NeighbourIndex(hold, exact_limit=exact_limit, seed=seed).query(synth)
     closer = float(np.mean(d_train < d_hold) + 0.5 * np.mean(d_train == d_hold))
-    ref, _, _ = nearest(hold, enc["real"], exact_limit=exact_limit, seed=seed)
+    ref, _, _ = to_real.query(hold)
     return {
         "train_rows_used": int(len(train)),
         "holdout_rows": int(len(hold)),
