@@ -84,7 +84,11 @@ def resolve_columns(real: pd.DataFrame, synth: pd.DataFrame,
     types = detect_column_types(real_view, overrides)
     for name in names:
         _check_compatible(name, types[name], real_view[name], synth.rename(columns=str)[name])
-    return Columns(names=names, types=types)
+    cols = Columns(names=names, types=types)
+    if not cols.scored:
+        raise BadInput("no column to compare: every shared column is an identifier or free text "
+                       f"({', '.join(f'{c}: {types[c]}' for c in names[:8])}); give column_types to override")
+    return cols
 
 
 def _preview(columns: pd.Index, limit: int = 8) -> str:

@@ -70,3 +70,13 @@ def test_skipped_sections_say_why(real):
     assert result["bias"] == {"skipped": "no sensitive columns given"}
     assert result["quality"]["overall"] == pytest.approx(1.0)
     assert result["privacy"]["exact_copies"]["share"] == 1.0
+
+
+def test_only_ids_and_free_text_is_refused():
+    n = 20
+    df = pd.DataFrame({"user_id": [f"u{i:04d}" for i in range(n)],
+                       "bio": [f"a long free text biography of person number {i} with many words" for i in range(n)]})
+    with pytest.raises(BadInput, match="no column to compare"):
+        evaluate_tables(df, df.copy())
+    forced = quality_score(df, df.copy(), {"bio": "categorical"})
+    assert forced["column_shapes"] == 1.0
