@@ -18,7 +18,14 @@ import pandas as pd
 
 from catalog.errors import BadInput
 from generators.tabular.constraints import Constraint, parse_constraint
-from generators.tabular.schema import CONTINUOUS_KINDS, DISCRETE_KINDS, MISSING, TableSchema, _make_ids
+from generators.tabular.schema import (
+    CONTINUOUS_KINDS,
+    DISCRETE_KINDS,
+    MISSING,
+    TableSchema,
+    _make_ids,
+    check_table,
+)
 
 FORMAT = "synthcat-tabular-synthesizer"
 VERSION = 1
@@ -57,6 +64,7 @@ class Synthesizer:
     def fit(self, df: pd.DataFrame, progress: Progress | None = None) -> Synthesizer:
         """Learn ``df``; ``progress`` (if given) receives dicts such as ``{"epoch", "epochs", "loss"}``."""
         start = time.perf_counter()
+        check_table(df)
         df = df.reset_index(drop=True).rename(columns=str)
         schema = TableSchema.fit(df, self.column_types)
         bounds = {c.name: (c.min, c.max) for c in schema.columns if c.kind in ("numeric", "integer")}

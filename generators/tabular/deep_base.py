@@ -38,7 +38,7 @@ class DeepSynthesizer(Synthesizer):
             if progress:
                 progress({"epoch": epoch, "epochs": epochs, "loss": loss,
                           "seconds": round(time.perf_counter() - start, 2)})
-            if loss < best - float(self.params["min_delta"]) * max(abs(best), 1.0):
+            if not np.isfinite(best) or loss < best - float(self.params["min_delta"]) * max(abs(best), 1.0):
                 best, stale = loss, 0
             else:
                 stale += 1

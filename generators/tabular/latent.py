@@ -135,24 +135,30 @@ def randomised_pit(values: np.ndarray, marginal: Marginal, rng: np.random.Genera
 class LatentCodec:
     """Maps model matrices (continuous floats, category codes) to normal scores and back."""
 
-    def __init__(self, marginals: list[Marginal], cum: list[np.ndarray]) -> None:
+    def __init__(self, marginals: list[Marginal], cum: list[np.ndarray], orders: list[np.ndarray]) -> None:
         self.marginals = marginals
-        self.cum = cum  # per discrete column: [0, p1, p1+p2, ..., 1]
+        self.cum = cum  # per discrete column: [0, p1, p1+p2, ..., 1] in interval order
+        self.orders = [np.asarray(o, dtype=np.int64) for o in orders]  # interval i holds code orders[i]
+        self.position = [np.argsort(o) for o in self.orders]  # code -> interval
 
     @classmethod
     def fit(cls, cont: np.ndarray, codes: np.ndarray, n_levels: list[int], method: str,
             rng: np.random.Generator) -> tuple[LatentCodec, np.ndarray]:
         marginals = [fit_marginal(cont[:, i], method, rng=rng) for i in range(cont.shape[1])]
-        cum = []
-        for j, k in enumerate(n_levels):
-            freq = np.bincount(codes[:, j], minlength=k).astype(float)
-            cum.append(np.concatenate([[0.0], np.cumsum(freq / freq.sum())]))
-        codec = cls(marginals, cum)
         u = np.empty((cont.shape[0], cont.shape[1] + codes.shape[1]))
         for i, m in enumerate(marginals):
             u[:, i] = randomised_pit(cont[:, i], m, rng)
+        z_cont = phi_inv(u[:, :cont.shape[1]])
+        cum, orders = [], []
+        for j, k in enumerate(n_levels):
+            freq = np.bincount(codes[:, j], minlength=k).astype(float)
+            order = _category_order(codes[:, j], k, freq, z_cont)
+            orders.append(order)
+            cum.append(np.concatenate([[0.0], np.cumsum(freq[order] / freq.sum())]))
+        codec = cls(marginals, cum, orders)
         for j, c in enumerate(cum):
-            lo, hi = c[codes[:, j]], c[codes[:, j] + 1]
+            pos = codec.position[j][codes[:, j]]
+            lo, hi = c[pos], c[pos + 1]
             u[:, cont.shape[1] + j] = lo + rng.random(len(lo)) * (hi - lo)
         return codec, phi_inv(u)
 
@@ -163,13 +169,14 @@ class LatentCodec:
             np.zeros((len(z), 0))
         codes = np.zeros((len(z), len(self.cum)), dtype=np.int64)
         for j, c in enumerate(self.cum):
-            codes[:, j] = np.clip(np.searchsorted(c, u[:, nc + j], side="right") - 1, 0, len(c) - 2)
+            pos = np.clip(np.searchsorted(c, u[:, nc + j], side="right") - 1, 0, len(c) - 2)
+            codes[:, j] = self.orders[j][pos]
         return cont, codes
 
     def interval(self, j: int, code: int) -> tuple[float, float]:
         """Latent interval of category ``code`` of discrete column ``j``."""
-        c = self.cum[j]
-        return float(phi_inv(np.array([c[code]]))[0]), float(phi_inv(np.array([c[code + 1]]))[0])
+        c, pos = self.cum[j], int(self.position[j][code])
+        return float(phi_inv(np.array([c[pos]]))[0]), float(phi_inv(np.array([c[pos + 1]]))[0])
 
     def point(self, i: int, value: float) -> float:
         return float(phi_inv(np.atleast_1d(self.marginals[i].cdf(np.array([value]))))[0])
@@ -177,13 +184,29 @@ class LatentCodec:
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         arrays = {f"knots_{i}": m.knots for i, m in enumerate(self.marginals) if m.knots is not None}
         arrays.update({f"cum_{j}": c for j, c in enumerate(self.cum)})
+        arrays.update({f"order_{j}": o for j, o in enumerate(self.orders)})
         return {"marginals": [m.to_json() for m in self.marginals], "n_discrete": len(self.cum)}, arrays
 
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> LatentCodec:
         marginals = [Marginal(m["kind"], m["params"], arrays.get(f"knots_{i}"))
                      for i, m in enumerate(meta["marginals"])]
-        return cls(marginals, [arrays[f"cum_{j}"] for j in range(meta["n_discrete"])])
+        n = meta["n_discrete"]
+        return cls(marginals, [arrays[f"cum_{j}"] for j in range(n)], [arrays[f"order_{j}"] for j in range(n)])
+
+
+def _category_order(codes: np.ndarray, k: int, freq: np.ndarray, z_cont: np.ndarray) -> np.ndarray:
+    """Order the categories by their mean score on the continuous column they explain best
+    (largest correlation ratio), so the relation is monotone for the Gaussian; without continuous
+    columns, by frequency."""
+    if z_cont.shape[1] == 0 or k < 2:
+        return np.argsort(-freq, kind="stable")
+    counts = np.maximum(freq, 1)
+    means = np.stack([np.bincount(codes, weights=z_cont[:, i], minlength=k) / counts
+                      for i in range(z_cont.shape[1])])  # [continuous, category]
+    total = z_cont.var(axis=0) * len(codes) + 1e-12
+    eta = (freq * (means - z_cont.mean(axis=0)[:, None]) ** 2).sum(axis=1) / total
+    return np.argsort(means[int(np.argmax(eta))], kind="stable")
 
 
 def conditional_gaussian(mean: np.ndarray, cov: np.ndarray, n: int, rng: np.random.Generator,

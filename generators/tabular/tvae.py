@@ -1,10 +1,11 @@
 """TVAE: a variational autoencoder over the mode-normalised table (PyTorch).
 
 The decoder outputs the ``alpha`` of each continuous column (through tanh, with a learned noise
-scale per output) and logits for every one-hot block; the loss is the reconstruction negative
-log-likelihood plus the KL divergence of the latent code. Category conditions are met by drawing
-decoder samples and keeping the rows that have the requested categories (bounded; a category too
-rare to be drawn raises :class:`BadInput`); numeric conditions are set on the rows as given.
+scale per output) and logits for every one-hot block (sampled from, not arg-maxed); the loss is
+the reconstruction negative log-likelihood plus the KL divergence of the latent code. Category
+conditions are met by drawing decoder samples and keeping the rows that have the requested
+categories (bounded; a category too rare to be drawn raises :class:`BadInput`); numeric conditions
+are set on the rows as given.
 """
 
 from __future__ import annotations
@@ -85,9 +86,12 @@ class TVAESynthesizer(DeepSynthesizer):
             z = torch.randn((n, e), generator=gen)
             out = self.decoder(z)
             data = out.clone()
-            for s, _, kind in self.norm.spans:
+            for s, w, kind in self.norm.spans:
                 if kind == "alpha":
                     data[:, s] = torch.tanh(out[:, s])
+                else:  # draw the category from the decoder's distribution (Gumbel-max), not its mode
+                    u = torch.rand((n, w), generator=gen).clamp(1e-10, 1 - 1e-10)
+                    data[:, s:s + w] = out[:, s:s + w] - torch.log(-torch.log(u))
             sigma = self.log_sigma["value"].clamp(np.log(0.01), np.log(1.0)).exp().numpy()
         noise_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=gen)))
         return self.norm.inverse(data.numpy(), sigma, noise_rng)
