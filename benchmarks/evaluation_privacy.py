@@ -146,6 +146,7 @@ def main() -> None:
             "rows": {"synthetic": n_s, "real": n_r},
             "ours_method": method,
             "ours_seconds": ours_seconds, "sdmetrics_seconds": sdm["seconds"],
+            "sdmetrics_cpu_seconds": sdm["cpu_seconds"],
             "speedup": sdm["seconds"] / ours_seconds,
             "ours_median": float(np.median(ours)), "sdmetrics_median": sdm["median"],
             "ours_mean": float(np.mean(ours)), "sdmetrics_mean": sdm["mean"],

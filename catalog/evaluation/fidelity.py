@@ -222,12 +222,20 @@ def contingency_similarity(real_a: np.ndarray, real_b: np.ndarray, synth_a: np.n
 def cramers_v(a: np.ndarray, b: np.ndarray, n_a: int, n_b: int) -> float:
     """Cramér's V (no continuity correction) of two coded columns; NaN when a side has one value.
 
-    Uses ``chi2 = n (sum_ij O_ij^2 / (R_i C_j) - 1)`` over the non-empty cells only, so two
-    high-cardinality columns never need their full (mostly empty) table.
+    Past 4M possible cells it uses ``chi2 = n (sum_ij O_ij^2 / (R_i C_j) - 1)`` over the non-empty
+    cells only, so two high-cardinality columns never need their full (mostly empty) table.
     """
     import numpy as np
 
     n = len(a)
+    if n_a * n_b <= 4_000_000:
+        table = np.bincount(a * n_b + b, minlength=n_a * n_b).reshape(n_a, n_b).astype(np.float64)
+        table = table[table.sum(axis=1) > 0][:, table.sum(axis=0) > 0]
+        if n == 0 or min(table.shape) < 2:
+            return math.nan
+        expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / n
+        chi2 = float(((table - expected) ** 2 / expected).sum())
+        return math.sqrt(chi2 / n / (min(table.shape) - 1))
     rows, a_idx = np.unique(a, return_inverse=True)
     cols, b_idx = np.unique(b, return_inverse=True)
     if n == 0 or min(len(rows), len(cols)) < 2:
