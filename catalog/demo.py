@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -78,6 +79,16 @@ def dedup_step(cat, console: Console) -> None:
         for gone in example["remove"][:1]:
             console.print(f"  remove {gone['text'][:90]!r} ({gone['stage']}, {gone['score']})",
                           markup=False, highlight=False)
+    truth = json.loads(demo_file("demo_pairs_duplicates.json").read_text())
+    planted = truth["exact"] + truth["near"]
+    removed = {r[0] for r in cat.con.execute(
+        "SELECT r.external_id FROM dedup_removals x JOIN records r USING (record_id) WHERE x.run_id = ?",
+        [report["run_id"]]).fetchall()}
+    caught = sum(1 for original, copy in planted if copy in removed or original in removed)
+    console.print(f"the seed set has {len(planted)} planted copies (data/demo_pairs_duplicates.json): {caught} "
+                  f"caught; the other {report['removed'] - caught} removals share most of their text with another pair "
+                  "(templated replies, prompts that differ only in a plan or price) — inspect them in the "
+                  "dedup_removals table, or undo the run if you disagree")
     console.print(f"survivors written to 'support-clean' ({report['into']['rows']} pairs, lineage to the source)")
 
 
