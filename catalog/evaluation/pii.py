@@ -2,7 +2,8 @@
 
 Kinds: e-mail addresses, phone numbers (international ``+`` form or a North-American style
 10-digit layout), payment card numbers (13-19 digits, passing the Luhn check), national-id-like
-numbers (US SSN ``ddd-dd-dddd`` with the invalid ranges excluded, UK NI numbers) and IPv4 /
+numbers (US SSN ``ddd-dd-dddd`` with the invalid ranges excluded, UK NI numbers written with
+spaces) and IPv4 /
 IPv6 addresses (each part validated). Patterns favour precision: a long digit run that fails
 Luhn is not a card, a dotted quad with a part above 255 is not an address.
 """
@@ -16,7 +17,8 @@ from collections.abc import Iterable
 _EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
 _CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
 _SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-_UK_NINO = re.compile(r"\b(?![DFIQUV])[A-CEGHJ-PR-TW-Z](?![DFIQUVO])[A-CEGHJ-NPR-TW-Z] ?\d{2} ?\d{2} ?\d{2} ?[A-D]\b")
+# spaced form only: unspaced it matches lab and compound codes (e.g. "SR141716A") in technical text
+_UK_NINO = re.compile(r"\b(?![DFIQUV])[A-CEGHJ-PR-TW-Z](?![DFIQUVO])[A-CEGHJ-NPR-TW-Z] \d{2} \d{2} \d{2} [A-D]\b")
 _PHONE = re.compile(
     r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){2,4}"
     r"|\(\d{3}\)[ .-]?\d{3}[ .-]?\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])")

@@ -98,3 +98,8 @@ def test_datasketch_fallback_agrees_with_default_near_copy_detector():
     expected = [True, False, True]
     assert list(_near_copies_datasketch(synth, REAL, 0.8, 1)) == expected
     assert list(_near_copies(synth, REAL, 0.8, 1)) == expected
+
+
+def test_technical_codes_are_not_national_ids():
+    assert find_pii("the CB1 antagonist SR141716A reduced intake") == []
+    assert find_pii("NI number AB 12 34 56 C on the form") == [("national_id", "AB 12 34 56 C")]
