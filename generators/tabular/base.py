@@ -149,6 +149,12 @@ class Synthesizer:
                 out[c.name] = _make_ids(c, len(out))
         return out
 
+    def describe(self) -> dict:
+        """JSON-ready summary for lineage records: method, parameters, seed, constraints, columns."""
+        return {"method": self.method, "seed": self.seed, "params": _jsonable_params(self.params),
+                "constraints": [c.describe() for c in self.constraints], "fit": self.fit_info,
+                "column_types": {c.name: c.kind for c in self.schema.columns} if self.schema else None}
+
     def save(self, path: str | Path) -> Path:
         """Write the fitted model to directory ``path`` as ``synthesizer.json`` + ``arrays.npz``."""
         schema = self._fitted()

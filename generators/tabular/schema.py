@@ -152,13 +152,23 @@ class TableSchema:
         return cont, codes
 
     def category_codes(self, info: ColumnInfo, s: pd.Series) -> np.ndarray:
-        lookup = {_key(v): i for i, v in enumerate(info.categories)}
-        out = np.empty(len(s), dtype=np.int64)
-        for i, v in enumerate(s.tolist()):
-            k = _key(MISSING) if _isna(v) else _key(v)
-            if k not in lookup:
-                raise BadInput(f"value {v!r} was not seen when the model was fitted", field=info.name)
-            out[i] = lookup[k]
+        labels = [c for c in info.categories if c != MISSING]
+        try:
+            out = pd.Index(labels, dtype=object).get_indexer(s.astype(object)).astype(np.int64)
+        except (TypeError, ValueError):
+            out = np.full(len(s), -1, dtype=np.int64)
+        missing = s.isna().to_numpy()
+        if missing.any():
+            out[missing] = info.categories.index(MISSING) if MISSING in info.categories else -1
+        slow = np.flatnonzero((out < 0) & ~missing)
+        if len(slow):  # values that match only after normalising (1 vs 1.0, numpy scalars)
+            lookup = {_key(v): i for i, v in enumerate(info.categories) if v != MISSING}
+            values = s.to_numpy(dtype=object)
+            for i in slow:
+                k = _key(values[i])
+                if k not in lookup:
+                    raise BadInput(f"value {values[i]!r} was not seen when the model was fitted", field=info.name)
+                out[i] = lookup[k]
         return out
 
     def code_of(self, column: str, value: object) -> int:
