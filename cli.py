@@ -16,6 +16,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 app = typer.Typer(
     name="synthcat",
@@ -379,6 +380,120 @@ def index_rebuild_cmd(as_json: JsonOpt = False) -> None:
     else:
         for row in rows:
             out.print(f"rebuilt {row['embedder_id']}: {row['records_in_index']} vectors ({row['index_type']})")
+
+
+# ------------------------------------------------------------------------------------ search
+
+
+def _searcher(cat, mode, filters, depth, fusion, alpha):
+    from catalog.search.api import Searcher
+    from catalog.search.keyword import KeywordIndexStale
+
+    try:
+        return cat, Searcher(cat, mode=mode, filters=filters, depth=depth, fusion=fusion, alpha=alpha)
+    except KeywordIndexStale:
+        cat.close()  # the keyword index must be rebuilt: reopen for writing, once
+        cat = open_catalog(write=True)
+        return cat, Searcher(cat, mode=mode, filters=filters, depth=depth, fusion=fusion, alpha=alpha)
+
+
+def _read_queries(path: Path) -> list[tuple[str, str]]:
+    from catalog.errors import BadInput
+
+    if not path.exists():
+        raise BadInput("queries file not found", file=str(path))
+    queries = []
+    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:
+            raise BadInput("malformed JSON", file=str(path), line=line_no) from None
+        if not isinstance(row, dict):
+            raise BadInput("expected a JSON object", file=str(path), line=line_no)
+        qid = row.get("_id", row.get("id"))
+        if qid is None:
+            raise BadInput("missing query id", file=str(path), line=line_no, field="_id")
+        if not isinstance(row.get("text"), str) or not row["text"].strip():
+            raise BadInput("missing or empty query text", file=str(path), line=line_no, field="text")
+        queries.append((str(qid), row["text"]))
+    if not queries:
+        raise BadInput("no queries in file", file=str(path))
+    return queries
+
+
+@app.command("search")
+@handles_errors
+def search_cmd(
+    query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
+    mode: Annotated[str, typer.Option(help="hybrid, keyword (BM25) or vector.")] = "hybrid",
+    k: Annotated[int, typer.Option("--k", help="How many results.")] = 10,
+    dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Only these datasets (repeatable).")]
+    = None,
+    origin: Annotated[str | None, typer.Option(help="Only real or only synthetic records.")] = None,
+    kind: Annotated[str | None, typer.Option(help="Only text, pairs or conversations.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only datasets with this tag (repeatable).")] = None,
+    field: Annotated[list[str] | None, typer.Option(
+        "--field", help="Only records whose field equals a value: FIELD=VALUE (repeatable).")] = None,
+    min_quality: Annotated[float | None, typer.Option(help="Only records with at least this quality.")] = None,
+    created_after: Annotated[str | None, typer.Option(help="Only records created at or after (ISO date).")] = None,
+    created_before: Annotated[str | None, typer.Option(help="Only records created before (ISO date).")] = None,
+    include_removed: Annotated[bool, typer.Option(help="Also search records removed by dedup.")] = False,
+    fusion: Annotated[str, typer.Option(help="Hybrid fusion: rrf or convex.")] = "rrf",
+    alpha: Annotated[float, typer.Option(help="Convex fusion: weight of the vector scores.")] = 0.5,
+    depth: Annotated[int, typer.Option(help="Candidates each retriever passes to the fusion.")] = 100,
+    explain: Annotated[bool, typer.Option(help="Show each retriever's rank and score.")] = False,
+    queries: Annotated[Path | None, typer.Option(
+        help="Batch mode: JSONL of {\"_id\" or \"id\", \"text\"}; one JSON line of hits per query.")] = None,
+    out_file: Annotated[Path | None, typer.Option("--out", help="Batch mode: write results here.")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Search the catalog by keyword (BM25), meaning (vectors) or both (hybrid)."""
+    from catalog.errors import BadInput
+    from catalog.search import SearchFilters
+
+    if (query is None) == (queries is None):
+        raise BadInput("give either a QUERY or --queries FILE")
+    filters = SearchFilters(datasets=dataset or [], origin=origin, kind=kind, tags=tag or [],
+                            created_after=created_after, created_before=created_before, min_quality=min_quality,
+                            field_equals=_key_values(field, "--field"), include_removed=include_removed)
+    cat = open_catalog(write=False)
+    try:
+        cat, searcher = _searcher(cat, mode, filters, depth, fusion, alpha)
+        if queries is not None:
+            batch = _read_queries(queries)
+            results = searcher.run([text for _, text in batch], k, explain)
+            lines = [json.dumps({"query_id": qid, "hits": [
+                {"id": h.id, "record_id": h.record_id, "dataset": h.dataset, "score": h.score, "text": h.text,
+                 **({"explain": h.explain} if explain else {})} for h in hits]}, ensure_ascii=False)
+                for (qid, _), hits in zip(batch, results)]
+            if out_file:
+                out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+                out.print(f"wrote results of {len(lines)} queries to {out_file}")
+            else:
+                sys.stdout.write("\n".join(lines) + "\n")
+            return
+        hits = searcher.run([query], k, explain)[0]
+    finally:
+        cat.close()
+    if as_json:
+        print_json([h.to_dict() for h in hits])
+        return
+    if not hits:
+        out.print("no matching records")
+        return
+    for rank, hit in enumerate(hits, start=1):
+        header = f"{rank:>2}. {hit.dataset}/{hit.id}  score {hit.score:.4g}"
+        out.print(header, style="bold", markup=False, highlight=False)
+        text = hit.snippet.replace("\n", " ")
+        line = Text(f"    {text}")
+        line.highlight_regex(r"«[^»]*»", style="bold yellow")
+        out.print(line)
+        if explain:
+            parts = [f"{name} #{info['rank']} ({info['score']:.4g})" if info else f"{name} -"
+                     for name, info in (("keyword", hit.explain.get("keyword")), ("vector", hit.explain.get("vector")))]
+            out.print("    " + ", ".join(parts), style="dim", markup=False, highlight=False)
 
 
 # ------------------------------------------------------------------------------------- dedup

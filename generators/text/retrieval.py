@@ -1,5 +1,10 @@
 """Retrieval for grounding: the records most relevant to an anchor, from the grounding datasets
-(optionally filtered on a field) and from the dataset being generated."""
+(optionally filtered on a field) and from the dataset being generated, by hybrid search.
+
+Hybrid = reciprocal rank fusion of BM25 over the grounding records (the keyword index is made
+current once, when the job starts; the grounding records do not change during a job) and FAISS
+vector search over the grounding records plus the samples accepted so far.
+"""
 
 from __future__ import annotations
 
@@ -27,12 +32,17 @@ class Retriever:
         self.ground_ids = list(ground_dataset_ids)
         self.new_id = new_dataset_id
         self.field_filter = dict(field_filter or {})
+        self.depth = 50
+        from catalog.search import keyword
 
-    def _filter_sql(self) -> tuple[str, list]:
-        sql = "status = 'active' AND dataset_id IN (SELECT unnest(?))"
+        keyword.ensure_index(cat)
+
+    def _filter_sql(self, alias: str = "") -> tuple[str, list]:
+        """Condition selecting the grounding records (``alias`` is a table alias such as ``r.``)."""
+        sql = f"{alias}status = 'active' AND {alias}dataset_id IN (SELECT unnest(?))"
         params: list = [self.ground_ids]
         for name, value in self.field_filter.items():
-            sql += " AND json_extract_string(fields, ?) = ?"
+            sql += f" AND json_extract_string({alias}fields, ?) = ?"
             params += [f"$.{name}", str(value)]
         return sql, params
 
@@ -53,9 +63,16 @@ class Retriever:
     def retrieve(self, query: str, k: int) -> list[GroundingHit]:
         if k <= 0:
             return []
+        from catalog.search import hybrid, keyword
+
         vector = self.embedder.embed([query])
-        scores, ids = self.index.search(vector, k, allowed_ids=self.allowed_ids())
-        hits = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        scores, ids = self.index.search(vector, max(k, self.depth), allowed_ids=self.allowed_ids())
+        by_vector = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
+        where, params = self._filter_sql("r.")
+        by_keyword = keyword.keyword_search(self.cat, query, max(k, self.depth), where, params) \
+            if keyword.query_terms(self.cat, query) else []
+        fused = hybrid.rrf({"keyword": by_keyword, "vector": by_vector})
+        hits = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         if not hits:
             return []
         ids = [h[0] for h in hits]

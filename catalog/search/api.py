@@ -1,0 +1,171 @@
+"""The search API: one function for a query, one for a batch (models and indexes loaded once)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from catalog.errors import BadInput, SynthcatError
+from catalog.search import hybrid, keyword, vector
+from catalog.search.filters import SearchFilters
+
+MODES = ("hybrid", "keyword", "vector")
+FUSIONS = ("rrf", "convex")
+DEFAULT_DEPTH = 100
+DEFAULT_FUSION = "rrf"
+DEFAULT_ALPHA = 0.5
+
+
+@dataclass
+class Hit:
+    record_id: int
+    external_id: str | None
+    dataset: str
+    score: float
+    text: str
+    snippet: str = ""
+    explain: dict = field(default_factory=dict)
+
+    @property
+    def id(self) -> str:
+        return self.external_id if self.external_id is not None else str(self.record_id)
+
+    def to_dict(self) -> dict:
+        out = {"id": self.id, "record_id": self.record_id, "external_id": self.external_id,
+               "dataset": self.dataset, "score": self.score, "text": self.text, "snippet": self.snippet}
+        if self.explain:
+            out["explain"] = self.explain
+        return out
+
+
+def _check_query(query: object) -> str:
+    if not isinstance(query, str) or not query.strip():
+        raise BadInput("empty query: give some words to search for", field="query")
+    if len(query) > 10_000:
+        raise BadInput("query longer than 10,000 characters", field="query")
+    return query.strip()
+
+
+def snippet(text: str, terms: list[str], width: int = 220) -> str:
+    """A window of ``text`` around the first matching term, with matches marked «like this»."""
+    if not terms:
+        return text[:width]
+    pattern = re.compile(r"\b(" + "|".join(re.escape(t) for t in sorted(set(terms), key=len, reverse=True))
+                         + r")\w*", re.IGNORECASE)
+    first = pattern.search(text)
+    start = max(0, first.start() - width // 3) if first else 0
+    window = text[start:start + width]
+    marked = pattern.sub(lambda m: f"«{m.group(0)}»", window)
+    return ("…" if start else "") + marked + ("…" if start + width < len(text) else "")
+
+
+class Searcher:
+    """Holds what a batch of searches shares: filters SQL, embedder, FAISS index, keyword index state."""
+
+    def __init__(self, cat, *, mode: str = "hybrid", filters: SearchFilters | None = None,
+                 embedder: str | None = None, depth: int = DEFAULT_DEPTH, fusion: str = DEFAULT_FUSION,
+                 alpha: float = DEFAULT_ALPHA, rrf_k: int = hybrid.RRF_K) -> None:
+        if mode not in MODES:
+            raise BadInput(f"unknown mode '{mode}': choose {', '.join(MODES)}", field="mode")
+        if fusion not in FUSIONS:
+            raise BadInput(f"unknown fusion '{fusion}': choose {', '.join(FUSIONS)}", field="fusion")
+        if not 0.0 <= alpha <= 1.0:
+            raise BadInput("alpha must lie in [0, 1]", field="alpha")
+        if depth < 1:
+            raise BadInput("depth must be at least 1", field="depth")
+        self.cat, self.mode, self.depth, self.fusion, self.alpha, self.rrf_k = cat, mode, depth, fusion, alpha, rrf_k
+        self.filters = filters or SearchFilters()
+        self.where, self.params = self.filters.sql(cat)
+        self.timings: dict[str, float] = {}
+        if mode in ("hybrid", "keyword"):
+            self.timings["keyword_index_rebuild_s"] = keyword.ensure_index(cat)
+        self.embedder = None
+        if mode in ("hybrid", "vector"):
+            from catalog.embedders import get_embedder
+            from catalog.vector_index import VectorIndex
+
+            embedder_id = vector.embedder_for(cat, self.where, self.params, embedder)
+            if embedder_id is not None:  # None: the filters select no record at all
+                self.embedder = get_embedder(embedder_id)
+                self.index = VectorIndex(cat, embedder_id)
+                self.index.load()
+                self.allowed = vector.allowed_ids(cat, self.where, self.params, embedder_id)
+
+    def run(self, queries: list[str], k: int = 10, explain: bool = False) -> list[list[Hit]]:
+        if k < 1:
+            raise BadInput("k must be at least 1", field="k")
+        queries = [_check_query(q) for q in queries]
+        depth = max(self.depth, k)
+        terms = [keyword.query_terms(self.cat, q) if self.mode != "vector" else [] for q in queries]
+        if self.mode == "keyword":
+            for q, t in zip(queries, terms):
+                if not t:
+                    raise BadInput(f"the query {q!r} holds only stop words or punctuation: nothing to match",
+                                   field="query")
+        vec_lists = [[] for _ in queries]
+        if self.embedder is not None:
+            vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed)
+        results = []
+        for q, t, vec in zip(queries, terms, vec_lists):
+            kw = keyword.keyword_search(self.cat, q, depth, self.where, self.params) if t else []
+            results.append(self._fuse(kw, vec, k, t, explain))
+        return results
+
+    def _fuse(self, kw: list, vec: list, k: int, terms: list[str], explain: bool) -> list[Hit]:
+        if self.mode == "keyword":
+            scored = dict(kw)
+        elif self.mode == "vector":
+            scored = dict(vec)
+        elif self.fusion == "rrf":
+            scored = hybrid.rrf({"keyword": kw, "vector": vec}, self.rrf_k)
+        else:
+            scored = hybrid.convex(kw, vec, self.alpha)
+        top = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]
+        if not top:
+            return []
+        ids = [doc for doc, _ in top]
+        rows = {r[0]: r for r in self.cat.con.execute(
+            "SELECT r.record_id, r.external_id, d.name, r.text FROM records r JOIN datasets d USING (dataset_id) "
+            "WHERE r.record_id IN (SELECT unnest(?))", [ids]).fetchall()}
+        kw_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(kw, start=1)}
+        vec_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(vec, start=1)}
+        hits = []
+        for doc, score in top:
+            rid, ext, name, text = rows[doc]
+            info = {}
+            if explain:
+                info = {"keyword": {"rank": kw_rank[doc][0], "score": kw_rank[doc][1]} if doc in kw_rank else None,
+                        "vector": {"rank": vec_rank[doc][0], "score": vec_rank[doc][1]} if doc in vec_rank else None,
+                        "mode": self.mode, "fusion": self.fusion if self.mode == "hybrid" else None}
+            hits.append(Hit(rid, ext, name, round(float(score), 6), text, snippet(text, terms), info))
+        return hits
+
+
+def _filters(filters: SearchFilters | None, **kwargs) -> SearchFilters:
+    if filters is not None:
+        return filters
+    return SearchFilters(**{k: v for k, v in kwargs.items() if v is not None})
+
+
+def search(cat, query: str, *, mode: str = "hybrid", k: int = 10, filters: SearchFilters | None = None,
+           datasets: list[str] | None = None, origin: str | None = None, kind: str | None = None,
+           tags: list[str] | None = None, created_after=None, created_before=None, min_quality: float | None = None,
+           field_equals: dict[str, str] | None = None, explain: bool = False, depth: int = DEFAULT_DEPTH,
+           fusion: str = DEFAULT_FUSION, alpha: float = DEFAULT_ALPHA, embedder: str | None = None) -> list[Hit]:
+    """Search the catalog for ``query``; filters apply inside every retriever."""
+    f = _filters(filters, datasets=datasets, origin=origin, kind=kind, tags=tags, created_after=created_after,
+                 created_before=created_before, min_quality=min_quality, field_equals=field_equals)
+    _check_query(query)
+    return Searcher(cat, mode=mode, filters=f, embedder=embedder, depth=depth, fusion=fusion,
+                    alpha=alpha).run([query], k, explain)[0]
+
+
+def search_many(cat, queries: list[str], *, mode: str = "hybrid", k: int = 10, filters: SearchFilters | None = None,
+                explain: bool = False, depth: int = DEFAULT_DEPTH, fusion: str = DEFAULT_FUSION,
+                alpha: float = DEFAULT_ALPHA, embedder: str | None = None, **filter_args) -> list[list[Hit]]:
+    """Search several queries with one embedder load, one index load and one batched embedding."""
+    if not queries:
+        raise SynthcatError("no queries to search")
+    f = _filters(filters, **filter_args)
+    return Searcher(cat, mode=mode, filters=f, embedder=embedder, depth=depth, fusion=fusion,
+                    alpha=alpha).run(list(queries), k, explain)

@@ -1,0 +1,135 @@
+"""Search: each mode, filters inside the retrievers, staleness after import/delete/dedup, bad input, CLI."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from catalog.errors import BadInput, EmbedderMismatch, UnknownDataset
+from catalog.search import search, search_many
+
+DOCS = [
+    {"id": "a1", "topic": "router", "text": "The router reboots every night and the lights go off."},
+    {"id": "a2", "topic": "billing", "text": "I was charged twice for the same month on my invoice."},
+    {"id": "a3", "topic": "wifi", "text": "Wireless signal is weak upstairs in the bedroom."},
+    {"id": "a4", "topic": "router", "text": "How do I factory reset my modem to default settings?"},
+    {"id": "a5", "topic": "moving", "text": "We are relocating to a new flat next month; can the service move?"},
+    {"id": "a6", "topic": "billing", "text": "Please refund the duplicate payment taken from my card."},
+]
+EXTRA = [{"id": "b1", "text": "The router keeps restarting itself at random times."}]
+
+
+@pytest.fixture
+def loaded(cat):
+    cat.add_records("support", DOCS, origin="real", id_field="id", tags=["demo"])
+    cat.add_records("synth", EXTRA, origin="synthetic", id_field="id")
+    return cat
+
+
+def ids(hits):
+    return [h.id for h in hits]
+
+
+def test_each_mode_finds_its_kind_of_match(loaded):
+    assert ids(search(loaded, "refund payment", mode="keyword", k=2))[0] == "a6"
+    # no shared words, same meaning: only vectors find it
+    assert ids(search(loaded, "the wifi does not reach the upper floor", mode="vector", k=1)) == ["a3"]
+    hybrid = search(loaded, "router restarting", mode="hybrid", k=3, explain=True)
+    assert {"a1", "b1"} <= set(ids(hybrid))
+    assert hybrid[0].explain["keyword"] is not None and hybrid[0].explain["vector"] is not None
+    convex = search(loaded, "router restarting", mode="hybrid", fusion="convex", alpha=0.7, k=2)
+    assert convex[0].score <= 1.0 and "«router»" in convex[0].snippet
+
+
+def test_filters_apply_inside_each_retriever(loaded):
+    for mode in ("keyword", "vector", "hybrid"):
+        hits = search(loaded, "router restarting", mode=mode, k=5, origin="synthetic")
+        assert ids(hits) == ["b1"], mode
+        hits = search(loaded, "money charged", mode=mode, k=5, field_equals={"topic": "billing"})
+        assert set(ids(hits)) <= {"a2", "a6"} and hits, mode
+        assert set(ids(search(loaded, "router", mode=mode, k=5, datasets=["support"]))) <= {d["id"] for d in DOCS}
+        assert search(loaded, "router", mode=mode, k=5, tags=["nope"]) == []
+    assert search(loaded, "router", mode="keyword", k=5, created_before="2000-01-01") == []
+    assert search(loaded, "router", mode="keyword", k=5, min_quality=0.5) == []
+
+
+def test_search_follows_imports_deletes_and_dedup(loaded):
+    from catalog.dedup_runs import dedup, undo
+
+    assert "z1" not in ids(search(loaded, "satellite dish", mode="keyword", k=3))
+    loaded.add_records("late", [{"id": "z1", "text": "Can I get a satellite dish installed on the roof?"}],
+                       id_field="id")
+    assert ids(search(loaded, "satellite dish", mode="keyword", k=3)) == ["z1"]
+    assert ids(search(loaded, "satellite dish on the roof", mode="vector", k=1)) == ["z1"]
+    loaded.delete("late")
+    for mode in ("keyword", "vector", "hybrid"):
+        assert "z1" not in ids(search(loaded, "satellite dish", mode=mode, k=3)), mode
+    loaded.add_records("copies", [{"id": "c1", "text": DOCS[1]["text"].upper()}], id_field="id")
+    run = dedup(loaded, ["support", "copies"], semantic=False)
+    assert run["removed"] == 1
+    for mode in ("keyword", "vector", "hybrid"):
+        found = ids(search(loaded, "charged twice same month invoice", mode=mode, k=5))
+        assert ("a2" in found) != ("c1" in found), mode  # exactly one of the pair is searchable
+    undo(loaded, run["run_id"])
+    assert {"a2", "c1"} <= set(ids(search(loaded, "charged twice same month invoice", mode="keyword", k=5)))
+
+
+def test_bad_queries_get_clear_answers(loaded):
+    with pytest.raises(BadInput, match="empty query"):
+        search(loaded, "   ")
+    with pytest.raises(BadInput, match="only stop words"):
+        search(loaded, "the and of", mode="keyword")
+    assert search(loaded, "the and of", mode="hybrid", k=2)  # vectors still answer
+    with pytest.raises(UnknownDataset):
+        search(loaded, "router", datasets=["missing"])
+    with pytest.raises(BadInput, match="unknown mode"):
+        search(loaded, "router", mode="fuzzy")
+    for nasty in ("'; DROP TABLE records; --", 'router" OR 1=1 --', "%_\\'\"", "SELECT * FROM datasets"):
+        search(loaded, nasty, mode="hybrid", k=2)
+    assert loaded.con.execute("SELECT count(*) FROM records").fetchone()[0] == 7
+
+
+def test_mixing_embedders_is_refused(loaded):
+    from catalog.embedders import Embedder, register_embedder
+
+    class Tiny(Embedder):
+        id = "tiny-test"
+        dimension = 3
+
+        def embed_batch(self, texts):
+            import numpy as np
+
+            return np.tile(np.array([1.0, 0.0, 0.0], dtype=np.float32), (len(texts), 1))
+
+    register_embedder(Tiny())
+    loaded.add_records("tiny", [{"text": "router"}], embedder="tiny-test")
+    with pytest.raises(EmbedderMismatch, match="different embedders"):
+        search(loaded, "router", mode="vector")
+    assert ids(search(loaded, "router", mode="vector", datasets=["tiny"], k=1))
+
+
+def test_batch_search(loaded):
+    results = search_many(loaded, ["refund", "relocating flat"], mode="hybrid", k=1)
+    assert [ids(r) for r in results] == [["a6"], ["a5"]]
+
+
+def test_cli_search_and_batch(invoke, tmp_path):
+    path = tmp_path / "docs.jsonl"
+    path.write_text("\n".join(json.dumps(d) for d in DOCS) + "\n")
+    assert invoke("import", str(path), "--dataset", "support", "--id-field", "id").exit_code == 0
+    result = invoke("search", "refund payment", "--k", "2", "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)[0]["id"] == "a6"
+    shown = invoke("search", "router reboots", "--explain", "--field", "topic=router")
+    assert "keyword #1" in shown.output
+    queries = tmp_path / "q.jsonl"
+    queries.write_text('{"_id": "q1", "text": "refund"}\n{"id": 7, "text": "modem reset"}\n')
+    out = tmp_path / "results.jsonl"
+    assert invoke("search", "--queries", str(queries), "--k", "1", "--out", str(out)).exit_code == 0
+    lines = [json.loads(x) for x in out.read_text().splitlines()]
+    assert [(x["query_id"], x["hits"][0]["id"]) for x in lines] == [("q1", "a6"), ("7", "a4")]
+    for args, expected in ((["search", ""], "empty query"), (["search", "x", "--dataset", "nope"], "unknown dataset"),
+                           (["search"], "either a QUERY")):
+        bad = invoke(*args)
+        assert bad.exit_code == 1 and expected in bad.output and "Traceback" not in bad.output
