@@ -93,7 +93,8 @@ def run_method(job: dict) -> dict:
     quality = quality_score(train, synth_df)
     return {
         "method": job["method"], "params": {k: v for k, v in synth.params.items()},
-        "epochs_run": len(losses) or None, "fit_s": round(fit_s, 2), "fit_cpu_s": round(fit_cpu_s, 2), "sample_s": round(sample_s, 2),
+        "epochs_run": len(losses) or None, "torch_threads": getattr(synth, "fit_threads", None),
+        "fit_s": round(fit_s, 2), "fit_cpu_s": round(fit_cpu_s, 2), "sample_s": round(sample_s, 2),
         "rows_sampled": len(synth_df),
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "quality": round(quality["overall"], 4), "column_shapes": round(quality["column_shapes"], 4),

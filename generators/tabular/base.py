@@ -169,6 +169,13 @@ class Synthesizer:
         np.savez(path / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
         return path
 
+    @staticmethod
+    def load(path: str | Path) -> Synthesizer:
+        """Load a saved model of any method (same as :func:`generators.tabular.load_synthesizer`)."""
+        from generators.tabular.factory import load_synthesizer
+
+        return load_synthesizer(path)
+
     # ------------------------------------------------------------------ hooks
     def _fit_encoded(self, cont: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
                      progress: Progress | None) -> None:

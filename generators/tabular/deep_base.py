@@ -45,6 +45,7 @@ class DeepSynthesizer(Synthesizer):
                 if stale >= int(self.params["patience"]):
                     break
         self.history = history
+        self.fit_threads = torch.get_num_threads()
         for net in self._networks().values():
             net.eval()
 
@@ -54,6 +55,7 @@ class DeepSynthesizer(Synthesizer):
     def _torch_generator(self, rng: np.random.Generator):  # noqa: ANN202 - torch is imported lazily
         import torch
 
+        set_torch_threads()
         g = torch.Generator()
         g.manual_seed(int(rng.integers(2**62)))
         return g

@@ -80,3 +80,25 @@ def test_bad_model_directories(fitted, tmp_path: Path) -> None:  # noqa: ANN001
     (tmp_path / "m" / "synthesizer.json").write_text(json.dumps(doc))
     with pytest.raises(BadInput, match="unsupported model format"):
         load_synthesizer(tmp_path / "m")
+
+
+def test_read_table_keeps_question_marks_unless_told(tmp_path: Path) -> None:
+    from generators.tabular import read_table
+
+    path = tmp_path / "t.csv"
+    path.write_text("a,b\n1,?\n2,x\n,y\n")
+    df = read_table(path)
+    assert df["b"].tolist() == ["?", "x", "y"] and df["a"].isna().sum() == 1
+    assert read_table(path, na_values=["?"])["b"].isna().sum() == 1
+    with pytest.raises(BadInput, match="not found"):
+        read_table(tmp_path / "nope.csv")
+    (tmp_path / "t.xlsx").write_text("x")
+    with pytest.raises(BadInput, match="format"):
+        read_table(tmp_path / "t.xlsx")
+
+
+def test_synthesizer_load_alias(fitted, tmp_path: Path) -> None:  # noqa: ANN001
+    from generators.tabular import Synthesizer
+
+    fitted.save(tmp_path / "m")
+    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "m").sample(5, seed=1), fitted.sample(5, seed=1))
