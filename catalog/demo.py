@@ -111,7 +111,8 @@ def generation_step(cat, console: Console) -> None:
         if record_id != shown:
             console.print(f"[bold]new #{record_id}[/bold] {text[:160]!r}", highlight=False)
             shown = record_id
-        console.print(f"   grounded on #{rank} (hybrid score {score:.4f}): {source[:90]!r}", markup=False, highlight=False)
+        console.print(f"   grounded on #{rank} (hybrid score {score:.4f}): {source[:90]!r}", markup=False,
+                      highlight=False)
 
 
 # Functions (catalog, console) run in order after the imports; features add their tour here.
