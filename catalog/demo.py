@@ -147,8 +147,8 @@ def table_step(cat, console: Console) -> None:
     console.print(f"fitted a Gaussian copula on 'customers-train' in {result['fit_seconds']:.1f}s and wrote "
                   f"{result['rows']} synthetic rows to 'customers-synthetic'")
     churners = synthesize_table(cat, "customers-churners", source="customers-train", method="copula", n=50, seed=8,
-                                conditions={"churned": "yes"})
-    console.print(f"conditional sampling: {churners['rows']} rows with churned=yes in 'customers-churners'")
+                                conditions={"churned": True})
+    console.print(f"conditional sampling: {churners['rows']} rows with churned=True in 'customers-churners'")
 
 
 def evaluation_step(cat, console: Console) -> None:

@@ -53,6 +53,7 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
             fit_seconds = time.perf_counter() - fit_started
             if save_model:
                 synth.save(save_model)
+        conditions = _coerce_booleans(synth, conditions or {})
         if balance:
             frame = synth.balance(balance, n, shares=balance_shares, seed=seed)
         else:
@@ -69,3 +70,22 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
     return {"dataset": dataset, "rows": rows, "method": generator, "parent": parent,
             "fit_seconds": round(fit_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
             "saved_model": save_model}
+
+
+_TRUE = {"true", "yes", "y", "1", "t"}
+_FALSE = {"false", "no", "n", "0", "f"}
+
+
+def _coerce_booleans(synth, conditions: dict) -> dict:
+    """CLI conditions arrive as text: read yes/no, true/false, 1/0 as booleans for boolean columns."""
+    out = dict(conditions)
+    by_name = getattr(synth.schema, "by_name", {}) if synth.schema is not None else {}
+    for column, value in conditions.items():
+        info = by_name.get(column)
+        if info is not None and info.kind == "boolean" and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered in _TRUE:
+                out[column] = True
+            elif lowered in _FALSE:
+                out[column] = False
+    return out
