@@ -44,8 +44,9 @@ class ModeNormalizer:
     """Encode (continuous floats, codes) into the network's vector and back."""
 
     def __init__(self, means: list[np.ndarray], stds: list[np.ndarray], levels: list[int],
-                 scale: list[tuple[float, float]]) -> None:
+                 scale: list[tuple[float, float]], weights: list[np.ndarray] | None = None) -> None:
         self.means, self.stds, self.levels, self.scale = means, stds, levels, scale
+        self.weights = weights or [np.full(len(m), 1.0 / len(m)) for m in means]
         # spans: (start, width, kind) with kind "alpha" (tanh, width 1) or "softmax"
         self.spans: list[tuple[int, int, str]] = []
         pos = 0
@@ -64,7 +65,7 @@ class ModeNormalizer:
             max_rows: int = 5000) -> ModeNormalizer:
         from sklearn.mixture import BayesianGaussianMixture
 
-        means, stds, scale = [], [], []
+        means, stds, scale, weights = [], [], [], []
         for i in range(cont.shape[1]):
             x = cont[:, i]
             centre, spread = float(np.mean(x)), float(np.std(x)) or 1.0
@@ -80,8 +81,9 @@ class ModeNormalizer:
             if not keep.any():
                 keep = bgm.weights_ == bgm.weights_.max()
             means.append(bgm.means_[keep, 0].astype(float))
+            weights.append(bgm.weights_[keep] / bgm.weights_[keep].sum())
             stds.append(np.sqrt(bgm.covariances_[keep].reshape(-1)).astype(float).clip(1e-3))
-        return cls(means, stds, levels, scale)
+        return cls(means, stds, levels, scale, weights)
 
     def transform(self, cont: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n = len(cont) if cont.size else len(codes)
@@ -90,7 +92,7 @@ class ModeNormalizer:
         for i, (mu, sd) in enumerate(zip(self.means, self.stds)):
             centre, spread = self.scale[i]
             x = ((cont[:, i] - centre) / spread)[:, None]
-            logp = -0.5 * ((x - mu) / sd) ** 2 - np.log(sd)  # mode posterior (equal-weight approx.)
+            logp = -0.5 * ((x - mu) / sd) ** 2 - np.log(sd) + np.log(self.weights[i] + 1e-12)  # mode posterior
             p = np.exp(logp - logp.max(axis=1, keepdims=True))
             p /= p.sum(axis=1, keepdims=True)
             mode = (p.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
@@ -125,6 +127,7 @@ class ModeNormalizer:
     def to_state(self) -> tuple[dict, dict[str, np.ndarray]]:
         arrays = {f"mode_means_{i}": m for i, m in enumerate(self.means)}
         arrays.update({f"mode_stds_{i}": s for i, s in enumerate(self.stds)})
+        arrays.update({f"mode_weights_{i}": w for i, w in enumerate(self.weights)})
         arrays["mode_scale"] = np.asarray(self.scale, dtype=float).reshape(-1, 2)
         return {"n_continuous": len(self.means), "levels": self.levels}, arrays
 
@@ -133,7 +136,7 @@ class ModeNormalizer:
         n = meta["n_continuous"]
         scale = [tuple(map(float, row)) for row in arrays["mode_scale"][:n]]
         return cls([arrays[f"mode_means_{i}"] for i in range(n)], [arrays[f"mode_stds_{i}"] for i in range(n)],
-                   list(meta["levels"]), scale)
+                   list(meta["levels"]), scale, [arrays[f"mode_weights_{i}"] for i in range(n)])
 
 
 class ConditionSampler:

@@ -25,7 +25,7 @@ class TVAESynthesizer(DeepSynthesizer):
     @classmethod
     def default_params(cls) -> dict:
         return {**super().default_params(), "embedding_dim": 128, "hidden": 128, "loss_factor": 2.0,
-                "l2scale": 1e-5}
+                "l2scale": 1e-5, "temperature": 1.0}
 
     def _build(self) -> None:
         import torch
@@ -82,6 +82,7 @@ class TVAESynthesizer(DeepSynthesizer):
         import torch
 
         e = int(self.params["embedding_dim"])
+        temperature = float(self.params["temperature"])
         with torch.no_grad():
             z = torch.randn((n, e), generator=gen)
             out = self.decoder(z)
@@ -89,9 +90,9 @@ class TVAESynthesizer(DeepSynthesizer):
             for s, w, kind in self.norm.spans:
                 if kind == "alpha":
                     data[:, s] = torch.tanh(out[:, s])
-                else:  # draw the category from the decoder's distribution (Gumbel-max), not its mode
+                else:  # draw the category from the decoder's distribution (Gumbel-max at a temperature)
                     u = torch.rand((n, w), generator=gen).clamp(1e-10, 1 - 1e-10)
-                    data[:, s:s + w] = out[:, s:s + w] - torch.log(-torch.log(u))
+                    data[:, s:s + w] = out[:, s:s + w] - temperature * torch.log(-torch.log(u))
             sigma = self.log_sigma["value"].clamp(np.log(0.01), np.log(1.0)).exp().numpy()
         noise_rng = np.random.default_rng(int(torch.randint(0, 2**62, (1,), generator=gen)))
         return self.norm.inverse(data.numpy(), sigma, noise_rng)
