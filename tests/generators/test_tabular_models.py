@@ -14,6 +14,7 @@ from generators.tabular import load_synthesizer, make_synthesizer
 FAST = {"copula": {}, "gmm": {"max_components": 4}}
 DEEP = {"tvae": {"epochs": 15, "batch_size": 100}, "ctgan": {"epochs": 2, "batch_size": 100}}
 ALL = {**FAST, **DEEP}
+ALL_PARAMS = [*FAST, *(pytest.param(m, marks=pytest.mark.slow) for m in DEEP)]
 
 
 def small_table(n: int = 400, seed: int = 0) -> pd.DataFrame:
@@ -93,7 +94,7 @@ def test_early_stopping_stops_before_the_epoch_budget(table: pd.DataFrame) -> No
     assert 3 <= len(seen) < 200
 
 
-@pytest.mark.parametrize("method", list(ALL))
+@pytest.mark.parametrize("method", ALL_PARAMS)
 def test_save_load_reproduces_rows(table: pd.DataFrame, tmp_path: Path, method: str) -> None:
     synth = make_synthesizer(method, seed=5, **ALL[method]).fit(table)
     synth.save(tmp_path / "model")
@@ -105,7 +106,7 @@ def test_save_load_reproduces_rows(table: pd.DataFrame, tmp_path: Path, method: 
     assert not synth.sample(150, seed=9).equals(synth.sample(150, seed=10))
 
 
-@pytest.mark.parametrize("method", list(ALL))
+@pytest.mark.parametrize("method", ALL_PARAMS)
 def test_conditions_are_exact_at_the_requested_count(table: pd.DataFrame, fitted: dict, method: str) -> None:
     synth = fitted.get(method) or make_synthesizer(method, seed=5, **ALL[method]).fit(table)
     out = synth.sample(120, conditions={"group": "high", "member": "True"}, seed=4)
