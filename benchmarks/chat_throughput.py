@@ -9,7 +9,8 @@ The server is one of:
   * neither: llama-cpp-python's ``python -m llama_cpp.server`` started here (it serves one request at a
     time: it has no parallel slots, so expect a ratio near 1).
 Either started server serves the bundled SmolLM2-135M-Instruct GGUF unless ``--model-path`` is given.
-Prints one JSON object. On a shared machine the wall times are noisy: repeat and compare ratios.
+Prints one JSON object: each round runs both modes (alternating which goes first) and the headline is
+the median of the per-round ratios. On a shared machine the wall times are noisy.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -61,7 +63,7 @@ def start_server(args: argparse.Namespace, model_path: str, log: Path) -> tuple[
     if args.llama_server_bin:
         cmd = [args.llama_server_bin, "-m", model_path, "--host", "127.0.0.1", "--port", str(port),
                "-c", str(args.n_ctx * args.parallel), "--parallel", str(args.parallel),
-               "-t", str(args.threads), "--no-webui"]
+               "-t", str(args.threads)]
         info = {"server": "llama.cpp llama-server", "parallel_slots": args.parallel}
     else:
         cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1",
@@ -101,6 +103,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--max-tokens", type=int, default=48)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--rounds", type=int, default=3, help="sequential/concurrent pairs (default 3)")
     args = parser.parse_args()
 
     requests = [{"messages": [{"role": "user", "content": f"Write two sentences about {TOPICS[i % len(TOPICS)]}."}],
@@ -121,8 +124,16 @@ def main() -> None:
             model = load_chat_model(f"openai:{args.model_name}", base_url=base_url, timeout=300, max_retries=3,
                                     retry_seed=args.seed)
             model.complete(requests[0]["messages"], max_tokens=4, seed=0)  # warm-up, not measured
-            sequential = run(model, requests, 1)
-            concurrent = run(model, requests, args.concurrency)
+            rounds = []
+            for r in range(args.rounds):
+                # Alternate which mode goes first, so load that drifts over time hits both alike.
+                if r % 2 == 0:
+                    seq, conc = run(model, requests, 1), run(model, requests, args.concurrency)
+                else:
+                    conc, seq = run(model, requests, args.concurrency), run(model, requests, 1)
+                rounds.append({"sequential": seq, "concurrent": conc,
+                               "speedup_tokens_per_s": round(conc["completion_tokens_per_s"]
+                                                             / seq["completion_tokens_per_s"], 3)})
         finally:
             if proc is not None:
                 proc.terminate()
@@ -137,10 +148,8 @@ def main() -> None:
         **info,
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                     "load_avg_1m_after": round(load[0], 2), "note": "CPU shared with other jobs: figures are noisy"},
-        "sequential": sequential,
-        "concurrent": concurrent,
-        "speedup_tokens_per_s": round(concurrent["completion_tokens_per_s"] / sequential["completion_tokens_per_s"], 3),
-        "speedup_requests_per_s": round(concurrent["requests_per_s"] / sequential["requests_per_s"], 3),
+        "rounds": rounds,
+        "speedup_tokens_per_s_median": round(statistics.median(r["speedup_tokens_per_s"] for r in rounds), 3),
         "target_speedup": 1.5,
     }, indent=2))
 
