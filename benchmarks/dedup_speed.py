@@ -133,23 +133,25 @@ def text_part(args: argparse.Namespace) -> dict:
     texts, source, kind = make_texts(args.n, args.dup_rate, args.seed)
     gen_s = time.perf_counter() - t0
     items = [DedupItem(record_id=i, text=t) for i, t in enumerate(texts)]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     result = find_duplicates(items, semantic=False, minhash_threshold=args.threshold,
                              num_perm=args.num_perm, ngram=args.ngram, seed=args.seed)
-    cascade_s = time.perf_counter() - t0
+    cascade_s, cascade_cpu = time.perf_counter() - t0, time.process_time() - c0
     truth = score_against_truth(result.removed_ids(), source, kind, texts, args.threshold, args.ngram)
     del items
     # MinHash stage alone on all texts (what the baseline does)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     norm = normalize_texts(texts, punctuation_blind=True)
     _, _, _, info = minhash_edges(norm, threshold=args.threshold, num_perm=args.num_perm,
                                   ngram=args.ngram, seed=args.seed)
-    minhash_s = time.perf_counter() - t0
+    minhash_s, minhash_cpu = time.perf_counter() - t0, time.process_time() - c0
     del norm
     base_n = min(args.baseline_n or args.n, args.n)
+    c0 = time.process_time()
     base_s, base_pairs = datasketch_baseline(texts[:base_n], threshold=args.threshold,
                                              num_perm=args.num_perm, ngram=args.ngram,
                                              seed=args.seed)
+    base_cpu = (time.process_time() - c0) * args.n / base_n
     base_full_s = base_s * args.n / base_n
     return {
         "n": args.n, "dup_rate": args.dup_rate, "threshold": args.threshold,
@@ -157,9 +159,11 @@ def text_part(args: argparse.Namespace) -> dict:
         "bands_rows": list(optimal_bands(args.threshold, args.num_perm)),
         "generate_s": round(gen_s, 2),
         "engine_exact_plus_minhash_s": round(cascade_s, 2),
+        "engine_exact_plus_minhash_cpu_s": round(cascade_cpu, 2),
         "engine_stage_timings_s": result.timings,
         "engine_counts": result.counts,
         "engine_minhash_only_s": round(minhash_s, 2),
+        "engine_minhash_only_cpu_s": round(minhash_cpu, 2),
         "engine_minhash_only_info": info,
         "ground_truth": truth,
         "baseline": "datasketch MinHash per text + MinHashLSH query/insert + Jaccard verify",
@@ -167,9 +171,12 @@ def text_part(args: argparse.Namespace) -> dict:
         "baseline_measured_s": round(base_s, 2),
         "baseline_verified_pairs_on_subsample": base_pairs,
         "baseline_s_for_n": round(base_full_s, 2),
+        "baseline_cpu_s_for_n": round(base_cpu, 2),
         "baseline_extrapolated": base_n < args.n,
         "speedup_minhash_only_vs_baseline": round(base_full_s / minhash_s, 2),
         "speedup_cascade_vs_baseline": round(base_full_s / cascade_s, 2),
+        "speedup_minhash_only_cpu": round(base_cpu / minhash_cpu, 2),
+        "load_average_1m_after_text_part": round(os.getloadavg()[0], 2),
         "peak_rss_mb_after_text_part": peak_rss_mb(),
     }
 
@@ -206,10 +213,10 @@ def vector_part(args: argparse.Namespace) -> dict:
     x, source = make_vectors(args.vec_n, 384, args.dup_rate, args.seed)
     planted = np.flatnonzero(source >= 0)
     cos_planted = np.einsum("ij,ij->i", x[planted], x[source[planted]])
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     i, j, s, info = semantic_edges(x, threshold=args.semantic_threshold, k=args.k,
                                    nprobe=args.nprobe, seed=args.seed)
-    sem_s = time.perf_counter() - t0
+    sem_s, sem_cpu = time.perf_counter() - t0, time.process_time() - c0
     found = set(zip(np.minimum(i, j).tolist(), np.maximum(i, j).tolist()))
     hit = np.fromiter(((min(p, source[p]), max(p, source[p])) in found for p in planted.tolist()),
                       dtype=bool, count=len(planted))
@@ -228,7 +235,8 @@ def vector_part(args: argparse.Namespace) -> dict:
     got = sum(1 for q, nb in exact_pairs if (min(q, nb), max(q, nb)) in found)
     return {
         "vec_n": args.vec_n, "dim": 384, "threshold": args.semantic_threshold, "k": args.k,
-        "index_info": info, "semantic_s": round(sem_s, 2), "edges": int(len(i)),
+        "index_info": info, "semantic_s": round(sem_s, 2), "semantic_cpu_s": round(sem_cpu, 2),
+        "load_average_1m_after_semantic": round(os.getloadavg()[0], 2), "edges": int(len(i)),
         "planted_pairs": int(len(planted)), "planted_pairs_above_threshold": int(above.sum()),
         "recall_planted_above_threshold": round(float(hit[above].mean()), 4) if above.any() else None,
         "sample_queries": int(len(sample)), "exact_pairs_in_sample": len(exact_pairs),
@@ -263,7 +271,8 @@ def main() -> None:
     args.semantic_threshold = args.semantic_threshold or defaults.SEMANTIC_THRESHOLD
     args.k = args.k or defaults.SEMANTIC_K
     args.vec_n = args.vec_n or args.n
-    out = {"benchmark": "dedup_speed", "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    out = {"benchmark": "dedup_speed", "load_average_1m_at_start": round(os.getloadavg()[0], 2),
+           "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
            "machine": f"{platform.machine()}, {len(os.sched_getaffinity(0))} cpus (shared)",
            "python": platform.python_version()}
     if not args.skip_text:
