@@ -239,7 +239,9 @@ def test_retries_stop_when_the_batch_is_interrupted(fake_endpoint: FakeEndpoint)
     def decide(active: int, payload: dict) -> Reply:
         if payload["messages"][0]["content"] == "quick":
             return Reply(status=400, body={"error": {"message": "nope"}}, delay=0.1)
-        return Reply(status=503, body={"error": {"message": "overloaded"}}, headers={"Retry-After": "0.5"})
+        # Answer late, so the interruption is already under way when "slow" would start waiting.
+        return Reply(status=503, body={"error": {"message": "overloaded"}}, headers={"Retry-After": "0.5"},
+                     delay=0.5)
 
     fake_endpoint.decide = decide
     model = model_for(fake_endpoint, max_retries=5)
@@ -251,7 +253,7 @@ def test_retries_stop_when_the_batch_is_interrupted(fake_endpoint: FakeEndpoint)
     requests = [{"messages": [{"role": "user", "content": text}]} for text in ("slow", "quick")]
     with pytest.raises(KeyboardInterrupt):
         model.complete_many(requests, max_concurrency=2, on_result=stop)
-    time.sleep(1.2)  # without cancellation "slow" would have retried twice by now
+    time.sleep(1.5)  # without cancellation "slow" would have retried by now
     slow = [r for r in fake_endpoint.requests if r["messages"][0]["content"] == "slow"]
     assert len(slow) == 1
     assert model.usage.snapshot()["failures"].get("cancelled") == 1
