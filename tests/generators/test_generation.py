@@ -145,7 +145,7 @@ def test_a_killed_job_resumes_to_exactly_n(catalog_dir, fake_endpoint):
     with open_catalog(catalog_dir, create=True) as cat:
         seeded(cat)
     counter = iter(range(100))
-    fake_endpoint.decide = lambda active: Reply(delay=0.4, body=completion_body(json.dumps(
+    fake_endpoint.decide = lambda active, payload: Reply(delay=0.4, body=completion_body(json.dumps(
         dict(zip(("prompt", "response"), NOVEL[next(counter) % len(NOVEL)])))))
     code = f"""
         from catalog import open_catalog
