@@ -10,7 +10,7 @@ Index choice (``index="auto"``):
 
 * up to ``flat_limit`` items (20,000): ``IndexFlatIP`` -- exact; an n x n scan with BLAS.
 * above: **PCA + IVF, then exact verification.** Exact flat kNN over 1M x 1M 384-d vectors is
-  ~8e14 flops, hours on two cores, and a plain IVF over 384-d spent the whole 5-minute budget
+  ~8e14 flops, hours on two cores, and a plain IVF over 384-d spent ~3 of the 5 budgeted minutes
   on training and adding 1M vectors before any search (measured on the shared machine). So candidates are
   searched in a ``reduce_dim``-dimensional PCA projection (64 by default, fitted on a seeded
   sample) with ``IndexIVFFlat`` (L2, ``nlist ~ 4 sqrt(n)`` lists, ``nprobe`` probed; the coarse
