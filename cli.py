@@ -440,7 +440,7 @@ def search_cmd(
     created_after: Annotated[str | None, typer.Option(help="Only records created at or after (ISO date).")] = None,
     created_before: Annotated[str | None, typer.Option(help="Only records created before (ISO date).")] = None,
     include_removed: Annotated[bool, typer.Option(help="Also search records removed by dedup.")] = False,
-    fusion: Annotated[str, typer.Option(help="Hybrid fusion: rrf or convex.")] = "rrf",
+    fusion: Annotated[str, typer.Option(help="Hybrid fusion: convex (weighted normalised scores) or rrf.")] = "convex",
     alpha: Annotated[float, typer.Option(help="Convex fusion: weight of the vector scores.")] = 0.5,
     depth: Annotated[int, typer.Option(help="Candidates each retriever passes to the fusion.")] = 100,
     explain: Annotated[bool, typer.Option(help="Show each retriever's rank and score.")] = False,
@@ -511,7 +511,7 @@ def dedup_cmd(
     no_semantic: Annotated[bool, typer.Option("--no-semantic", help="Skip the semantic stage.")] = False,
     punctuation_blind: Annotated[bool, typer.Option(help="Exact stage ignores punctuation.")] = False,
     minhash_threshold: Annotated[float | None, typer.Option(help="Jaccard threshold (default 0.5).")] = None,
-    semantic_threshold: Annotated[float | None, typer.Option(help="Cosine threshold (default 0.9).")] = None,
+    semantic_threshold: Annotated[float | None, typer.Option(help="Cosine threshold (default 0.92).")] = None,
     keep: Annotated[str, typer.Option(help="Per cluster keep: first, longest, quality or real.")] = "first",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would go; change nothing.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
@@ -619,7 +619,7 @@ def generate_text_cmd(
         "--ground-filter", help="Only ground on records with FIELD=VALUE (repeatable).")] = None,
     topics: Annotated[Path | None, typer.Option(help="File with one topic per line to anchor samples.")] = None,
     novelty_threshold: Annotated[float | None, typer.Option(
-        help="Reject samples whose cosine to anything in scope is at least this (default 0.9).")] = None,
+        help="Reject samples whose cosine to anything in scope is at least this (default 0.92).")] = None,
     max_attempts: Annotated[int | None, typer.Option(help="Give up after this many attempts (default 5n+10).")]
     = None,
     concurrency: Annotated[int, typer.Option(help="Parallel requests (useful with openai endpoints).")] = 1,

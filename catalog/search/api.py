@@ -12,7 +12,7 @@ from catalog.search.filters import SearchFilters
 MODES = ("hybrid", "keyword", "vector")
 FUSIONS = ("rrf", "convex")
 DEFAULT_DEPTH = 100
-DEFAULT_FUSION = "rrf"
+DEFAULT_FUSION = "convex"  # tuned on SciFact train qrels: see benchmarks/RESULTS.md
 DEFAULT_ALPHA = 0.5
 
 

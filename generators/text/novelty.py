@@ -9,7 +9,7 @@ The scope is the grounding datasets plus the dataset being generated. Checks, ch
   dedup engine's MinHash default, 0.5: verified Jaccard, so there is no sketch error here);
 - semantic: cosine similarity with the nearest neighbour in scope >= ``cosine_threshold``.
 
-The default cosine threshold, 0.9, is the dedup engine's semantic default, chosen on MRPC and
+The default cosine threshold, 0.92, is the dedup engine's semantic default, chosen on MRPC and
 STS-B (see catalog/dedup/defaults.py and benchmarks/RESULTS.md). Nearest neighbours come from the
 FAISS index restricted to the scope's record ids, so a near-copy anywhere in scope is found.
 """

@@ -1,7 +1,7 @@
 """Retrieval for grounding: the records most relevant to an anchor, from the grounding datasets
 (optionally filtered on a field) and from the dataset being generated, by hybrid search.
 
-Hybrid = reciprocal rank fusion of BM25 over the grounding records (the keyword index is made
+Hybrid = the search defaults' convex combination of BM25 over the grounding records (the keyword index is made
 current once, when the job starts; the grounding records do not change during a job) and FAISS
 vector search over the grounding records plus the samples accepted so far.
 """
@@ -64,6 +64,7 @@ class Retriever:
         if k <= 0:
             return []
         from catalog.search import hybrid, keyword
+        from catalog.search.api import DEFAULT_ALPHA
 
         vector = self.embedder.embed([query])
         scores, ids = self.index.search(vector, max(k, self.depth), allowed_ids=self.allowed_ids())
@@ -71,7 +72,7 @@ class Retriever:
         where, params = self._filter_sql("r.")
         by_keyword = keyword.keyword_search(self.cat, query, max(k, self.depth), where, params) \
             if keyword.query_terms(self.cat, query) else []
-        fused = hybrid.rrf({"keyword": by_keyword, "vector": by_vector})
+        fused = hybrid.convex(by_keyword, by_vector, DEFAULT_ALPHA)
         hits = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         if not hits:
             return []
