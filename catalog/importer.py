@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import json
 import os
+import queue
 import tempfile
+import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -104,10 +106,66 @@ def _insert(cat: Catalog, columns: dict[str, pa.Array]) -> None:
         cat.con.unregister("_incoming")
 
 
+class _Writer:
+    """Inserts chunks on a background thread so DuckDB's work overlaps parsing the next chunk.
+
+    DuckDB releases the GIL while it executes; only this thread touches the connection until
+    :meth:`close` returns, so the caller's transaction sees every chunk, in order.
+    """
+
+    def __init__(self, cat: Catalog) -> None:
+        self.cat = cat
+        self.queue: queue.Queue = queue.Queue(maxsize=2)
+        self.error: BaseException | None = None
+        self.thread = threading.Thread(target=self._run, name="synthcat-import-writer", daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        while True:
+            columns = self.queue.get()
+            if columns is None:
+                return
+            if self.error is None:
+                try:
+                    _insert(self.cat, columns)
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller in close()
+                    self.error = exc
+
+    def put(self, columns: dict) -> None:
+        if self.error is not None:
+            raise self.error
+        self.queue.put(columns)
+
+    def close(self) -> None:
+        self.queue.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+
+
 def _load_rows(cat: Catalog, dataset_id: int, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
                source: str, rejects: _Rejects | None) -> int:
     """Validate and insert rows; return how many were stored."""
-    next_id = cat.next_record_id()
+    next_id = cat.next_record_id()  # before the writer thread starts using the connection
+    writer = _Writer(cat)
+    try:
+        stored = _parse_rows(next_id, dataset_id, chunks, mapping, source, rejects, writer)
+    except BaseException:
+        writer.error = writer.error or RuntimeError("import aborted")
+        _drain(writer)
+        raise
+    writer.close()
+    return stored
+
+
+def _drain(writer: _Writer) -> None:
+    """Stop the writer after its current insert (the caller is rolling back)."""
+    writer.queue.put(None)
+    writer.thread.join()
+
+
+def _parse_rows(next_id: int, dataset_id: int, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
+                source: str, rejects: _Rejects | None, writer: _Writer) -> int:
     seen_ids: dict[str, int] | None = {} if mapping.id_field else None
     extract = text_extractor(mapping)
     id_field = mapping.id_field
@@ -144,7 +202,7 @@ def _load_rows(cat: Catalog, dataset_id: int, chunks: Iterable[list[SourceRow]],
             fields.append(row.raw if row.raw is not None else dumps(data, ensure_ascii=False, default=str))
         n = len(texts)
         if n:
-            _insert(cat, {
+            writer.put({
                 "record_id": pa.array(range(next_id, next_id + n), pa.int64()),
                 "dataset_id": pa.repeat(pa.scalar(dataset_id, pa.int32()), n),
                 "external_id": pa.array(ids if seen_ids is not None else [None] * n, pa.string()),
@@ -223,7 +281,7 @@ def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]]
 
 def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: str = "real",
                 kind: str | None = None, fmt: str | None = None, progress: Progress | None = None,
-                chunk_size: int = 20_000, **options) -> ImportResult:
+                chunk_size: int = 50_000, **options) -> ImportResult:
     """Import ``path`` as dataset ``dataset``. See :func:`import_records` for the options.
 
     CSV and Parquet files become typed tables unless a text-like kind or text options are given.
