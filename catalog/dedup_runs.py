@@ -15,6 +15,7 @@ import numpy as np
 
 from catalog.dedup import defaults
 from catalog.dedup.engine import DedupItem, find_duplicates
+from catalog.embedding_store import stored_vectors
 from catalog.errors import BadInput, DatasetExists, SynthcatError
 from catalog.store import TEXT_KINDS, Catalog
 
@@ -47,15 +48,8 @@ def _vectors(cat: Catalog, hashes: list, embedders: list[str | None]) -> tuple[n
     if len(distinct) != 1 or None in distinct:
         return None, None
     embedder_id = distinct.pop()
-    table = cat.con.execute(
-        "SELECT content_hash, vector FROM embeddings WHERE embedder_id = ? AND content_hash IN (SELECT unnest(?))",
-        [embedder_id, sorted(set(hashes))]).to_arrow_table()
-    position = {h: i for i, h in enumerate(table.column("content_hash").to_pylist())}
-    if len(position) < len(set(hashes)):
-        return None, None
-    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    stored = np.ascontiguousarray(flat, dtype=np.float32).reshape(len(position), -1)
-    return stored[[position[h] for h in hashes]], embedder_id
+    vectors = stored_vectors(cat, hashes, embedder_id)
+    return (vectors, embedder_id) if vectors is not None else (None, None)
 
 
 def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,

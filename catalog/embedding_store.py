@@ -106,3 +106,19 @@ def embed_dataset(cat, name: str, embedder_name: str | None = None, progress: Pr
         cat.touch_vectors(embedder.id)
         schedule_index_rebuild(cat, embedder.id)
     return made
+
+
+def stored_vectors(cat, hashes: list[str], embedder_id: str | None) -> np.ndarray | None:
+    """The stored vectors of ``hashes`` (content hashes, in that order), or None if any is missing."""
+    if not embedder_id or not hashes:
+        return None
+    distinct = sorted(set(hashes))
+    table = cat.con.execute(
+        "SELECT content_hash, vector FROM embeddings WHERE embedder_id = ? AND content_hash IN (SELECT unnest(?))",
+        [embedder_id, distinct]).to_arrow_table()
+    position = {h: i for i, h in enumerate(table.column("content_hash").to_pylist())}
+    if len(position) < len(distinct):
+        return None
+    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
+    stored = np.ascontiguousarray(flat, dtype=np.float32).reshape(len(position), -1)
+    return stored[[position[h] for h in hashes]]

@@ -10,8 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
+from catalog.embedding_store import stored_vectors
 from catalog.errors import BadInput
 from catalog.store import TEXT_KINDS, Catalog
 from catalog.tables import read_frame
@@ -22,20 +21,6 @@ def _texts(cat: Catalog, name: str) -> tuple[list[str], list[str], str | None]:
     rows = cat.con.execute("SELECT text, content_hash FROM records WHERE dataset_id = ? AND status = 'active' "
                            "ORDER BY record_id", [ds.dataset_id]).fetchall()
     return [r[0] for r in rows], [r[1] for r in rows], ds.embedder
-
-
-def _stored_vectors(cat: Catalog, hashes: list[str], embedder_id: str | None) -> np.ndarray | None:
-    if not embedder_id or not hashes:
-        return None
-    table = cat.con.execute(
-        "SELECT content_hash, vector FROM embeddings WHERE embedder_id = ? AND content_hash IN (SELECT unnest(?))",
-        [embedder_id, sorted(set(hashes))]).to_arrow_table()
-    position = {h: i for i, h in enumerate(table.column("content_hash").to_pylist())}
-    if len(position) < len(set(hashes)):
-        return None
-    flat = table.column("vector").combine_chunks().flatten().to_numpy(zero_copy_only=False)
-    stored = np.ascontiguousarray(flat, dtype=np.float32).reshape(len(position), -1)
-    return stored[[position[h] for h in hashes]]
 
 
 def _is_text(cat: Catalog, source: str) -> bool:
@@ -60,8 +45,8 @@ def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = N
         s_texts, s_hashes, s_emb = _texts(cat, synthetic)
         r_texts, r_hashes, r_emb = _texts(cat, real)
         same = s_emb is not None and s_emb == r_emb
-        s_vec = _stored_vectors(cat, s_hashes, s_emb) if same else None
-        r_vec = _stored_vectors(cat, r_hashes, r_emb) if same else None
+        s_vec = stored_vectors(cat, s_hashes, s_emb) if same else None
+        r_vec = stored_vectors(cat, r_hashes, r_emb) if same else None
         embed = None if s_vec is not None and r_vec is not None else get_embedder(s_emb or r_emb).embed
         result = evaluate_texts(r_texts, s_texts, embed=embed, real_embeddings=r_vec, synth_embeddings=s_vec,
                                 seed=seed)
