@@ -132,6 +132,16 @@ class RichProgress:
             self._progress.update(self._task, description=text)
 
 
+def show_rows(rows: list[dict], columns: list[str], *, as_json: bool, empty: str) -> None:
+    """The read commands' output: JSON for scripts, a table for people, a line when there is nothing."""
+    if as_json:
+        print_json(rows)
+    elif not rows:
+        out.print(empty)
+    else:
+        render_table(rows, columns)
+
+
 def render_table(rows: list[dict], columns: list[str], title: str | None = None) -> None:
     table = Table(title=title, show_lines=False)
     for column in columns:
@@ -243,14 +253,11 @@ def datasets_cmd(as_json: JsonOpt = False) -> None:
 
     with open_catalog(write=False) as cat:
         rows = list_datasets(cat)
-    if as_json:
-        print_json(rows)
-    elif not rows:
-        out.print("the catalog holds no datasets yet")
-    else:
+    if not as_json:
         for row in rows:
             row["created"] = row["created_at"][:16]
-        render_table(rows, ["name", "kind", "origin", "rows", "removed", "generator", "parents", "created"])
+    show_rows(rows, ["name", "kind", "origin", "rows", "removed", "generator", "parents", "created"],
+              as_json=as_json, empty="the catalog holds no datasets yet")
 
 
 @app.command("show")
@@ -358,13 +365,8 @@ def index_status_cmd(as_json: JsonOpt = False) -> None:
 
     with open_catalog(write=False) as cat:
         rows = index_status(cat)
-    if as_json:
-        print_json(rows)
-    elif not rows:
-        out.print("no embeddings yet")
-    else:
-        render_table(rows, ["embedder_id", "records_in_duckdb", "records_in_index", "index_type", "dimension",
-                            "in_sync", "problems"])
+    show_rows(rows, ["embedder_id", "records_in_duckdb", "records_in_index", "index_type", "dimension", "in_sync",
+                     "problems"], as_json=as_json, empty="no embeddings yet")
 
 
 @index_app.command("rebuild")
@@ -527,10 +529,8 @@ def dedup_cmd(
         if names[0] == "runs":
             with open_catalog(write=False) as cat:
                 rows = dedup_runs.list_runs(cat)
-            if as_json:
-                print_json(rows)
-            else:
-                render_table(rows, ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"])
+            show_rows(rows, ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
+                      as_json=as_json, empty="no dedup runs yet")
             return
         if len(names) != 2 or not names[1].isdigit():
             raise BadInput("usage: synthcat dedup undo RUN_ID")
@@ -677,10 +677,8 @@ def generate_jobs_cmd(as_json: JsonOpt = False) -> None:
 
     with open_catalog(write=False) as cat:
         rows = list_jobs(cat)
-    if as_json:
-        print_json(rows)
-    else:
-        render_table(rows, ["job_id", "dataset", "status", "accepted", "target", "attempts", "rejections"])
+    show_rows(rows, ["job_id", "dataset", "status", "accepted", "target", "attempts", "rejections"],
+              as_json=as_json, empty="no generation jobs yet")
 
 
 @generate_app.command("table")
