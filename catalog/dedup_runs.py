@@ -16,7 +16,7 @@ import numpy as np
 from catalog.dedup import defaults
 from catalog.dedup.engine import DedupItem, find_duplicates
 from catalog.embedding_store import stored_vectors
-from catalog.errors import BadInput, DatasetExists, SynthcatError
+from catalog.errors import BadInput, SynthcatError
 from catalog.store import TEXT_KINDS, Catalog
 
 EXAMPLE_CLUSTERS = 5
@@ -69,8 +69,8 @@ def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (),
         raise BadInput("every stage is switched off: keep at least one of exact, minhash, semantic")
     if out and len(datasets) != 1:
         raise BadInput("--out exports the survivors of one dataset; use --into for several", field="out")
-    if into and cat.has_dataset(into):
-        raise DatasetExists(f"dataset '{into}' already exists: choose another --into name")
+    if into:
+        cat.require_new_name(into)
     started = time.perf_counter()
     checked, c_hashes, c_emb = _items(cat, datasets, reference=False)
     refs, r_hashes, r_emb = _items(cat, against, reference=True)

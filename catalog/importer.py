@@ -296,8 +296,6 @@ def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: 
     text_options = any(options.get(k) for k in ("text_fields", "prompt_field", "response_field",
                                                   "messages_field"))
     if kind == "table" or (kind is None and fmt in ("csv", "tsv", "parquet") and not text_options):
-        if fmt in ("jsonl", "json") and kind == "table":
-            pass  # DuckDB reads JSON into a typed table too
         started = time.perf_counter()
         with cat.transaction():
             rows = create_table_from_file(cat, path, fmt, dataset, origin=origin,
@@ -307,8 +305,7 @@ def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: 
                             seconds=round(time.perf_counter() - started, 3))
     if kind is not None and kind not in TEXT_KINDS:
         raise SynthcatError(f"unknown kind '{kind}': choose text, pairs, conversations or table")
-    if cat.has_dataset(dataset):
-        cat.create_dataset(dataset, kind="text", origin=origin)  # raises DatasetExists with the hint
+    cat.require_new_name(dataset)
     progress.start(f"importing {path.name}", path.stat().st_size)
     chunks = iter_rows(path, fmt, chunk_size=chunk_size, progress=progress.advance)
     return import_records(cat, dataset, chunks, source=source, origin=origin, kind=kind,

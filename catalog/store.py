@@ -126,7 +126,8 @@ class Catalog:
             if read_only:
                 raise CatalogNotFound(f"no catalog at {path}")
             path.mkdir(parents=True, exist_ok=True)
-        (path / VECTORS_DIR).mkdir(parents=True, exist_ok=True) if not read_only else None
+        if not read_only:
+            (path / VECTORS_DIR).mkdir(parents=True, exist_ok=True)
         con = _connect(db_path, read_only)
         con.execute("SET enable_progress_bar = false")
         cat = cls(path, con, read_only)
@@ -235,6 +236,14 @@ class Catalog:
     def has_dataset(self, name: str) -> bool:
         return self.con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchone()[0] > 0
 
+    def require_new_name(self, name: str) -> None:
+        """Raise :class:`DatasetExists` (with what to do about it) if ``name`` is taken."""
+        if self.has_dataset(name):
+            raise DatasetExists(
+                f"dataset '{name}' already exists: choose another --dataset name or delete it first "
+                f"(synthcat delete {name})"
+            )
+
     def create_dataset(self, name: str, *, kind: str, origin: str, description: str | None = None,
                        tags: Sequence[str] = (), generator: str | None = None,
                        parameters: dict | None = None, model: str | None = None,
@@ -247,11 +256,7 @@ class Catalog:
             raise SynthcatError(f"unknown kind '{kind}': choose one of {', '.join(KINDS)}")
         if origin not in ORIGINS:
             raise SynthcatError(f"unknown origin '{origin}': choose 'real' or 'synthetic'")
-        if self.has_dataset(name):
-            raise DatasetExists(
-                f"dataset '{name}' already exists: choose another --dataset name or delete it first "
-                f"(synthcat delete {name})"
-            )
+        self.require_new_name(name)
         for parent in parents:
             self.dataset(parent)
         dataset_id = self.con.execute("SELECT coalesce(max(dataset_id), 0) + 1 FROM datasets").fetchone()[0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 
-from catalog.errors import BadInput, DatasetExists
+from catalog.errors import BadInput
 from catalog.tables import create_table_from_frame, read_frame
 
 
@@ -22,8 +22,7 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
     """Fit (or load, or run a spec), sample ``n`` rows and store them as ``dataset``; return a summary."""
     from generators.tabular import generate_from_spec, load_synthesizer, make_synthesizer
 
-    if cat.has_dataset(dataset):
-        raise DatasetExists(f"dataset '{dataset}' already exists: choose another --dataset name")
+    cat.require_new_name(dataset)
     chosen = [x for x in (spec, load_model, source) if x]
     if spec and (source or load_model or method):
         raise BadInput("--spec generates from rules alone: drop --from, --method and --load-model")
