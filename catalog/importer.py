@@ -23,7 +23,7 @@ from catalog.embedders import get_embedder
 from catalog.embedding_store import embed_missing, schedule_index_add
 from catalog.errors import BadInput, SynthcatError
 from catalog.progress import NullProgress, Progress
-from catalog.readers import SourceRow, check_readable, detect_format, iter_rows
+from catalog.readers import SourceRow, check_readable, detect_format, iter_rows, object_chunks
 from catalog.record_mapping import (
     FieldError,
     FieldMapping,
@@ -314,17 +314,5 @@ def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: 
 
 def add_records(cat: Catalog, dataset: str, rows: Iterable[dict], **options) -> ImportResult:
     """Store in-memory dicts as a dataset (same options as :func:`import_records`)."""
-    def chunks() -> Iterator[list[SourceRow]]:
-        chunk: list[SourceRow] = []
-        for i, row in enumerate(rows, start=1):
-            if isinstance(row, dict):
-                chunk.append(SourceRow(i, row))
-            else:
-                chunk.append(SourceRow(i, None, None, f"expected a dict, got {type(row).__name__}"))
-            if len(chunk) >= 10_000:
-                yield chunk
-                chunk = []
-        if chunk:
-            yield chunk
-
-    return import_records(cat, dataset, chunks(), source=options.pop("source", "<records>"), **options)
+    chunks = object_chunks(rows, 10_000, lambda i, row: f"expected a dict, got {type(row).__name__}")
+    return import_records(cat, dataset, chunks, source=options.pop("source", "<records>"), **options)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -119,19 +119,26 @@ def iter_json_array(path: Path, chunk_size: int, progress: Callable[[int], None]
         fh.close()
     if not isinstance(data, list):
         raise BadInput("expected a JSON array of objects (or JSON Lines)", file=str(path))
+    yield from object_chunks(data, chunk_size,
+                             lambda i, obj: f"array element {i} is {type(obj).__name__}, not an object")
+    if progress:
+        progress(path.stat().st_size)
+
+
+def object_chunks(objects: Iterable[object], chunk_size: int,
+                  not_an_object: Callable[[int, object], str]) -> Iterator[list[SourceRow]]:
+    """Chunks of :class:`SourceRow` from objects already in memory; non-dicts become error rows."""
     chunk: list[SourceRow] = []
-    for i, obj in enumerate(data, start=1):
+    for i, obj in enumerate(objects, start=1):
         if isinstance(obj, dict):
             chunk.append(SourceRow(i, obj))
         else:
-            chunk.append(SourceRow(i, None, None, f"array element {i} is {type(obj).__name__}, not an object"))
+            chunk.append(SourceRow(i, None, None, not_an_object(i, obj)))
         if len(chunk) >= chunk_size:
             yield chunk
             chunk = []
     if chunk:
         yield chunk
-    if progress:
-        progress(path.stat().st_size)
 
 
 def iter_delimited(path: Path, sep: str, chunk_size: int,
