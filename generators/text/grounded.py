@@ -148,7 +148,7 @@ class _Run:
         self.kinds = {d.dataset_id: d.kind for d in grounding}
         self.kinds[self.dataset.dataset_id] = self.config.kind
         ground_ids = [d.dataset_id for d in grounding]
-        self.retriever = Retriever(cat, self.index, self.embedder, ground_ids, self.dataset.dataset_id,
+        self.retriever = Retriever(cat, self.index, self.embedder, self.config.ground_on, self.dataset.dataset_id,
                                    self.config.ground_filter)
         scope = cat.con.execute(
             "SELECT record_id FROM records WHERE status = 'active' AND dataset_id IN (SELECT unnest(?))",

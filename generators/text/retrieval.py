@@ -24,40 +24,31 @@ class GroundingHit:
 
 
 class Retriever:
-    def __init__(self, cat, index, embedder, ground_dataset_ids: list[int], new_dataset_id: int,
+    def __init__(self, cat, index, embedder, ground_datasets: list[str], new_dataset_id: int,
                  field_filter: dict[str, str] | None = None) -> None:
+        from catalog.search import SearchFilters, keyword
+
         self.cat = cat
         self.index = index
         self.embedder = embedder
-        self.ground_ids = list(ground_dataset_ids)
         self.new_id = new_dataset_id
-        self.field_filter = dict(field_filter or {})
         self.depth = 50
-        from catalog.search import keyword
-
+        # The grounding records, selected exactly as `synthcat search --dataset ... --field ...` would.
+        self.where, self.params = SearchFilters(datasets=list(ground_datasets),
+                                                field_equals=dict(field_filter or {})).sql(cat)
         keyword.ensure_index(cat)
-
-    def _filter_sql(self, alias: str = "") -> tuple[str, list]:
-        """Condition selecting the grounding records (``alias`` is a table alias such as ``r.``)."""
-        sql = f"{alias}status = 'active' AND {alias}dataset_id IN (SELECT unnest(?))"
-        params: list = [self.ground_ids]
-        for name, value in self.field_filter.items():
-            sql += f" AND json_extract_string({alias}fields, ?) = ?"
-            params += [f"$.{name}", str(value)]
-        return sql, params
 
     def grounding_rows(self) -> list[tuple[int, int, str, str]]:
         """(record id, dataset id, text, fields JSON) of every grounding record, in id order."""
-        where, params = self._filter_sql()
         return self.cat.con.execute(
-            f"SELECT record_id, dataset_id, text, fields FROM records WHERE {where} ORDER BY record_id",
-            params).fetchall()
+            f"SELECT r.record_id, r.dataset_id, r.text, r.fields FROM records r JOIN datasets d USING (dataset_id) "
+            f"WHERE {self.where} ORDER BY r.record_id", self.params).fetchall()
 
     def allowed_ids(self) -> np.ndarray:
-        where, params = self._filter_sql()
+        """Grounding records plus the samples accepted so far in the dataset being generated."""
         rows = self.cat.con.execute(
-            f"SELECT record_id FROM records WHERE ({where}) OR (dataset_id = ? AND status = 'active')",
-            [*params, self.new_id]).fetchall()
+            f"SELECT r.record_id FROM records r JOIN datasets d USING (dataset_id) WHERE ({self.where}) "
+            "OR (r.dataset_id = ? AND r.status = 'active')", [*self.params, self.new_id]).fetchall()
         return np.array([r[0] for r in rows], dtype=np.int64)
 
     def retrieve(self, query: str, k: int) -> list[GroundingHit]:
@@ -69,8 +60,7 @@ class Retriever:
         vector = self.embedder.embed([query])
         scores, ids = self.index.search(vector, max(k, self.depth), allowed_ids=self.allowed_ids())
         by_vector = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        where, params = self._filter_sql("r.")
-        by_keyword = keyword.keyword_search(self.cat, query, max(k, self.depth), where, params) \
+        by_keyword = keyword.keyword_search(self.cat, query, max(k, self.depth), self.where, self.params) \
             if keyword.query_terms(self.cat, query) else []
         fused = hybrid.convex(by_keyword, by_vector, DEFAULT_ALPHA)
         hits = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
