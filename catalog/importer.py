@@ -22,6 +22,7 @@ import pyarrow as pa
 from catalog.embedders import get_embedder
 from catalog.embedding_store import embed_missing, schedule_index_add
 from catalog.errors import BadInput, SynthcatError
+from catalog.jsonl_bulk import bulk_import_jsonl, bulk_supported
 from catalog.progress import NullProgress, Progress
 from catalog.readers import SourceRow, check_readable, detect_format, iter_rows, object_chunks
 from catalog.record_mapping import (
@@ -237,8 +238,13 @@ def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]]
                    tags: Iterable[str] = (), embed: bool = True, embedder: str | None = None,
                    skip_bad: str | os.PathLike | None = None, generator: str | None = None,
                    parameters: dict | None = None, model: str | None = None, seed: int | None = None,
-                   parents: Iterable[str] = (), progress: Progress | None = None) -> ImportResult:
-    """Store text-like rows as dataset ``dataset`` in one transaction."""
+                   parents: Iterable[str] = (), progress: Progress | None = None,
+                   bulk_path: Path | None = None) -> ImportResult:
+    """Store text-like rows as dataset ``dataset`` in one transaction.
+
+    With ``bulk_path`` (the JSON Lines file the chunks come from), DuckDB reads the file first
+    (:mod:`catalog.jsonl_bulk`); the chunks are parsed only if some row needs the row-by-row checks.
+    """
     progress = progress or NullProgress()
     started = time.perf_counter()
     first, chunks = _peek(iter(chunks), source)
@@ -255,7 +261,13 @@ def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]]
                                     seed=seed, parents=list(parents),
                                     embedder=model_.id if model_ else None, source=source)
             first_id = cat.next_record_id()
-            stored = _load_rows(cat, ds.dataset_id, chunks, mapping, source, rejects)
+            stored = None
+            if bulk_path is not None and bulk_supported(mapping):
+                stored = bulk_import_jsonl(cat, ds.dataset_id, bulk_path, mapping, first_id, progress.advance)
+                if stored is None:
+                    progress.start(f"checking {bulk_path.name} row by row", bulk_path.stat().st_size)
+            if stored is None:
+                stored = _load_rows(cat, ds.dataset_id, chunks, mapping, source, rejects)
             progress.finish()
             if stored == 0:
                 raise BadInput("no valid records to import" +
@@ -309,7 +321,7 @@ def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: 
     progress.start(f"importing {path.name}", path.stat().st_size)
     chunks = iter_rows(path, fmt, chunk_size=chunk_size, progress=progress.advance)
     return import_records(cat, dataset, chunks, source=source, origin=origin, kind=kind,
-                          progress=progress, **options)
+                          progress=progress, bulk_path=path if fmt == "jsonl" else None, **options)
 
 
 def add_records(cat: Catalog, dataset: str, rows: Iterable[dict], **options) -> ImportResult:

@@ -69,6 +69,7 @@ def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | No
     chunk: list[SourceRow] = []
     loads = orjson.loads
     last_pos = 0
+    limit = min(chunk_size, 1000)  # a small first chunk: the importer decides the mapping from it
     try:
         for line_no, line in enumerate(fh, start=1):
             text = line.strip()
@@ -84,9 +85,10 @@ def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | No
                 else:
                     chunk.append(SourceRow(line_no, None, None,
                                            f"expected a JSON object, got {type(obj).__name__}"))
-            if len(chunk) >= chunk_size:
+            if len(chunk) >= limit:
                 yield chunk
                 chunk = []
+                limit = chunk_size
                 if progress:
                     pos = position()
                     progress(pos - last_pos)
