@@ -133,3 +133,23 @@ def test_cli_search_and_batch(invoke, tmp_path):
                            (["search"], "either a QUERY")):
         bad = invoke(*args)
         assert bad.exit_code == 1 and expected in bad.output and "Traceback" not in bad.output
+
+
+def test_bm25_over_postings_scores_like_the_fts_macro(cat):
+    """The postings-only BM25 must rank and score exactly as DuckDB's match_bm25, filters included."""
+    from catalog.demo import demo_file
+    from catalog.search import keyword
+    from catalog.search.filters import SearchFilters
+
+    cat.import_file(demo_file("demo_pairs.jsonl"), "demo", origin="real", embed=False)
+    keyword.ensure_index(cat)
+    queries = ["router lights blinking red", "refund for a double charge", "moving house", "'; DROP TABLE x; --",
+               "wifi wifi wifi speed", "the of and"]
+    for filters in (SearchFilters(), SearchFilters(field_equals={"category": "billing"})):
+        where, params = filters.sql(cat)
+        for q in queries:
+            fast = keyword.keyword_search(cat, q, 20, where, params)
+            slow = keyword.keyword_search_macro(cat, q, 20, where, params)
+            assert [r for r, _ in fast] == [r for r, _ in slow], q
+            assert [s for _, s in fast] == pytest.approx([s for _, s in slow], rel=1e-9), q
+    assert keyword.keyword_search(cat, "router", 5, *SearchFilters().sql(cat))
