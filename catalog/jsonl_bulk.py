@@ -14,7 +14,6 @@ them).
 
 from __future__ import annotations
 
-import gzip
 import queue
 import threading
 from collections.abc import Callable, Iterator
@@ -22,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from catalog.readers import open_binary
 from catalog.record_mapping import FieldMapping
 
 BLOCK_BYTES = 1 << 24
@@ -69,17 +69,16 @@ def _select(mapping: FieldMapping) -> tuple[str, str]:
         fields = mapping.text_fields
         checks += [f"coalesce({typ(n)}, 'NULL') IN ('VARCHAR', 'NULL')" for n in fields]
         text = f"concat_ws(' ', {', '.join(val(n) for n in fields)})" if len(fields) > 1 else val(fields[0])
-        checks += [f"({' OR '.join(f'{typ(n)} = {chr(39)}VARCHAR{chr(39)}' for n in fields)})",
-                   _has_text(text)]
+        any_string = " OR ".join(f"{typ(n)} = 'VARCHAR'" for n in fields)
+        checks += [f"({any_string})", _has_text(text)]
     if mapping.id_field:
         checks += [f"{typ(mapping.id_field)} = 'VARCHAR'", f"{val(mapping.id_field)} <> ''"]
     return text, " AND ".join(f"coalesce({c}, false)" for c in checks)
 
 
-def _lines(path: Path, progress: Callable[[int], None] | None):
+def _lines(path: Path, progress: Callable[[int], None] | None) -> Iterator[list[bytes]]:
     """Blocks of stripped, non-blank lines (bytes) from a JSONL or JSONL.gz file."""
-    raw = open(path, "rb")
-    fh = gzip.GzipFile(fileobj=raw) if path.name.lower().endswith(".gz") else raw
+    fh, position = open_binary(path)
     rest = b""
     last = 0
     try:
@@ -92,8 +91,9 @@ def _lines(path: Path, progress: Callable[[int], None] | None):
             rest = block[cut:]
             lines = [s for s in (line.strip() for line in block[:cut].split(b"\n")) if s]
             if progress:
-                progress(raw.tell() - last)
-                last = raw.tell()
+                pos = position()
+                progress(pos - last)
+                last = pos
             if lines:
                 yield lines
         tail = rest.strip()
@@ -101,7 +101,6 @@ def _lines(path: Path, progress: Callable[[int], None] | None):
             yield [tail]
     finally:
         fh.close()
-        raw.close()
 
 
 def _prefetched(blocks: Iterator[list[bytes]]) -> Iterator[list[bytes] | BaseException]:

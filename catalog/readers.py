@@ -55,15 +55,20 @@ def check_readable(path: Path) -> None:
         raise BadInput("file is empty", file=str(path))
 
 
-def _open_binary(path: Path) -> tuple[io.BufferedReader, Callable[[], int]]:
-    raw = open(path, "rb")
+def open_binary(path: Path) -> tuple[io.BufferedIOBase, Callable[[], int]]:
+    """The file's bytes (decompressed for .gz) and a function giving how far into the file we are.
+
+    Closing the returned file closes the file on disk too (a GzipFile given a file object would not).
+    """
     if path.name.lower().endswith(".gz"):
-        return gzip.GzipFile(fileobj=raw), raw.tell  # progress follows the compressed bytes
+        fh = gzip.open(path, "rb")
+        return fh, fh.fileobj.tell  # progress follows the compressed bytes
+    raw = open(path, "rb")
     return raw, raw.tell
 
 
 def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | None) -> Iterator[list[SourceRow]]:
-    fh, position = _open_binary(path)
+    fh, position = open_binary(path)
     import orjson
 
     chunk: list[SourceRow] = []
@@ -104,7 +109,7 @@ def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | No
 
 
 def iter_json_array(path: Path, chunk_size: int, progress: Callable[[int], None] | None) -> Iterator[list[SourceRow]]:
-    fh, _ = _open_binary(path)
+    fh, _ = open_binary(path)
     try:
         head = fh.read(1 << 16)
         stripped = head.lstrip()
