@@ -15,7 +15,9 @@ class DeepSynthesizer(Synthesizer):
     @classmethod
     def default_params(cls) -> dict:
         # patience: stop when the epoch loss has not improved by min_delta for this many epochs
-        return {"epochs": 300, "batch_size": 500, "patience": 30, "min_delta": 1e-3, "lr": 1e-3}
+        # spike_share: a numeric value held by at least this share of rows gets an exact mode of its own
+        return {"epochs": 300, "batch_size": 500, "patience": 30, "min_delta": 1e-3, "lr": 1e-3,
+                "spike_share": 0.05}
 
     # subclasses: _networks() -> dict[name, torch.nn.Module]; _build(); _train_epoch(...) -> loss
     def _fit_encoded(self, cont: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
@@ -25,7 +27,7 @@ class DeepSynthesizer(Synthesizer):
         set_torch_threads()
         torch.manual_seed(self.seed)
         levels = [m.n_levels for m in self.schema.discrete]
-        self.norm = ModeNormalizer.fit(cont, levels, rng)
+        self.norm = ModeNormalizer.fit(cont, levels, rng, spike_share=float(self.params["spike_share"]))
         data = self.norm.transform(cont, codes, rng)
         self._prepare(data, codes)
         self._build()

@@ -2,10 +2,13 @@
 
 Continuous columns get *mode-specific normalisation*: a variational (Dirichlet-process) Gaussian
 mixture finds the column's modes; a value becomes the one-hot of its mode plus its offset from
-that mode's mean in units of 4 standard deviations (``alpha`` in [-1, 1]). Discrete columns are
-one-hot. :class:`ConditionSampler` draws the CTGAN conditional vector: a discrete column chosen
-uniformly, then a category by log-frequency, and a real row having that category
-(training-by-sampling), so rare categories are seen during training.
+that mode's mean in units of 4 standard deviations (``alpha`` in [-1, 1]). A value that carries a
+large share of the column on its own (the zeros of a capital-gain column, the 40 of an hours-per-week
+column: ``spike_share`` or more of the rows) becomes a *spike mode* of its own, with standard deviation
+0 and ``alpha`` fixed at 0, so it comes back exactly; the Gaussian modes are fitted to the other values
+only. Discrete columns are one-hot. :class:`ConditionSampler` draws the CTGAN conditional vector: a
+discrete column chosen uniformly, then a category by log-frequency, and a real row having that
+category (training-by-sampling), so rare categories are seen during training.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ import os
 import numpy as np
 
 MAX_MODES = 10
+MAX_SPIKES = 10
 MODE_WEIGHT_FLOOR = 0.005
+SPIKE_SHARE = 0.05
 
 
 _THREADS: list[int] = []
@@ -25,7 +30,9 @@ def torch_threads() -> int:
     """Threads for torch: the machine's cores, or 1 when the machine is already busier than its core
     count (1-minute load average), where several spinning threads each run far slower than one
     (measured here: 1.1 s vs 12+ s per Adult TVAE epoch at load 12 on 2 cores). Decided once per
-    process so every model in it computes the same way."""
+    process so every model in it computes the same way. ``SYNTHCAT_TORCH_THREADS=N`` sets it."""
+    if not _THREADS and os.environ.get("SYNTHCAT_TORCH_THREADS", "").strip().isdigit():
+        _THREADS.append(max(1, int(os.environ["SYNTHCAT_TORCH_THREADS"])))
     if not _THREADS:
         cores = max(1, os.cpu_count() or 1)
         busy = hasattr(os, "getloadavg") and os.getloadavg()[0] >= cores
@@ -44,14 +51,19 @@ class ModeNormalizer:
     """Encode (continuous floats, codes) into the network's vector and back."""
 
     def __init__(self, means: list[np.ndarray], stds: list[np.ndarray], levels: list[int],
-                 scale: list[tuple[float, float]], weights: list[np.ndarray] | None = None) -> None:
+                 scale: list[tuple[float, float]], weights: list[np.ndarray] | None = None,
+                 spikes: list[np.ndarray] | None = None) -> None:
         self.means, self.stds, self.levels, self.scale = means, stds, levels, scale
         self.weights = weights or [np.full(len(m), 1.0 / len(m)) for m in means]
+        # per column and mode: the exact value of a spike mode, NaN for a Gaussian mode
+        self.spikes = spikes or [np.full(len(m), np.nan) for m in means]
         # spans: (start, width, kind) with kind "alpha" (tanh, width 1) or "softmax"
         self.spans: list[tuple[int, int, str]] = []
+        self.spike_positions: list[tuple[int, np.ndarray]] = []  # (alpha position, its spike modes' positions)
         pos = 0
-        for m in means:
+        for m, sp in zip(means, self.spikes):
             self.spans += [(pos, 1, "alpha"), (pos + 1, len(m), "softmax")]
+            self.spike_positions.append((pos, pos + 1 + np.flatnonzero(np.isfinite(sp))))
             pos += 1 + len(m)
         self.discrete_spans: list[tuple[int, int]] = []
         for k in levels:
@@ -62,28 +74,27 @@ class ModeNormalizer:
 
     @classmethod
     def fit(cls, cont: np.ndarray, levels: list[int], rng: np.random.Generator,
-            max_rows: int = 5000) -> ModeNormalizer:
-        from sklearn.mixture import BayesianGaussianMixture
-
-        means, stds, scale, weights = [], [], [], []
+            max_rows: int = 5000, spike_share: float = SPIKE_SHARE) -> ModeNormalizer:
+        """``spike_share``: a value held by at least this share of the rows gets a spike mode
+        (at most MAX_SPIKES per column, largest first); 1 or more turns spikes off."""
+        means, stds, scale, weights, spikes = [], [], [], [], []
         for i in range(cont.shape[1]):
             x = cont[:, i]
             centre, spread = float(np.mean(x)), float(np.std(x)) or 1.0
             scale.append((centre, spread))
-            x = (x - centre) / spread  # standardise so one prior fits every column
-            sub = x if len(x) <= max_rows else rng.choice(x, max_rows, replace=False)
-            n_modes = min(MAX_MODES, max(1, len(np.unique(sub))))
-            bgm = BayesianGaussianMixture(n_components=n_modes, weight_concentration_prior_type="dirichlet_process",
-                                          weight_concentration_prior=1e-3, max_iter=100, n_init=1,
-                                          random_state=int(rng.integers(2**31)))
-            bgm.fit(sub.reshape(-1, 1))
-            keep = bgm.weights_ > MODE_WEIGHT_FLOOR
-            if not keep.any():
-                keep = bgm.weights_ == bgm.weights_.max()
-            means.append(bgm.means_[keep, 0].astype(float))
-            weights.append(bgm.weights_[keep] / bgm.weights_[keep].sum())
-            stds.append(np.sqrt(bgm.covariances_[keep].reshape(-1)).astype(float).clip(1e-3))
-        return cls(means, stds, levels, scale, weights)
+            values, counts = np.unique(x, return_counts=True)
+            big = np.argsort(-counts, kind="stable")[:MAX_SPIKES]
+            big = big[counts[big] >= spike_share * len(x)] if spike_share < 1 else big[:0]
+            spike_values = values[big].astype(float)
+            spike_weights = counts[big] / len(x)
+            rest = x[~np.isin(x, spike_values)] if len(spike_values) else x
+            mu, sd, w = _gaussian_modes((rest - centre) / spread, rng, max_rows)  # standardised units
+            w = w * (1.0 - spike_weights.sum())
+            means.append(np.concatenate([(spike_values - centre) / spread, mu]))
+            stds.append(np.concatenate([np.zeros(len(spike_values)), sd]))
+            weights.append(np.concatenate([spike_weights, w]))
+            spikes.append(np.concatenate([spike_values, np.full(len(mu), np.nan)]))
+        return cls(means, stds, levels, scale, weights, spikes)
 
     def transform(self, cont: np.ndarray, codes: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         n = len(cont) if cont.size else len(codes)
@@ -91,17 +102,36 @@ class ModeNormalizer:
         pos = 0
         for i, (mu, sd) in enumerate(zip(self.means, self.stds)):
             centre, spread = self.scale[i]
-            x = ((cont[:, i] - centre) / spread)[:, None]
-            logp = -0.5 * ((x - mu) / sd) ** 2 - np.log(sd) + np.log(self.weights[i] + 1e-12)  # mode posterior
-            p = np.exp(logp - logp.max(axis=1, keepdims=True))
-            p /= p.sum(axis=1, keepdims=True)
-            mode = (p.cumsum(axis=1) > rng.random((n, 1))).argmax(axis=1)
-            out[:, pos] = np.clip((x[:, 0] - mu[mode]) / (4 * sd[mode]), -0.99, 0.99)
+            spike = np.isfinite(self.spikes[i])
+            gauss = np.flatnonzero(~spike)
+            mode = np.full(n, -1)
+            for k in np.flatnonzero(spike):
+                mode[cont[:, i] == self.spikes[i][k]] = k
+            rows = np.flatnonzero(mode < 0)
+            if len(rows) and len(gauss):  # sample each remaining value's mode from its posterior
+                x = ((cont[rows, i] - centre) / spread)[:, None]
+                m, s = mu[gauss], sd[gauss]
+                logp = -0.5 * ((x - m) / s) ** 2 - np.log(s) + np.log(self.weights[i][gauss] + 1e-12)
+                p = np.exp(logp - logp.max(axis=1, keepdims=True))
+                p /= p.sum(axis=1, keepdims=True)
+                pick = gauss[(p.cumsum(axis=1) > rng.random((len(rows), 1))).argmax(axis=1)]
+                mode[rows] = pick
+                out[rows, pos] = np.clip((x[:, 0] - mu[pick]) / (4 * sd[pick]), -0.99, 0.99)
+            elif len(rows):  # a value that is no spike, in a column of spikes only: the nearest one
+                x = (cont[rows, i] - centre) / spread
+                mode[rows] = np.abs(x[:, None] - mu[None, :]).argmin(axis=1)
             out[np.arange(n), pos + 1 + mode] = 1.0
             pos += 1 + len(mu)
         for j, k in enumerate(self.levels):
             out[np.arange(n), pos + codes[:, j]] = 1.0
             pos += k
+        return out
+
+    def spike_rows(self, data):  # noqa: ANN001, ANN201 - numpy or torch rows of the encoded table
+        """Per continuous column: (alpha position, 1 where the row sits in a spike mode else 0)."""
+        out = []
+        for pos, spike_pos in self.spike_positions:
+            out.append((pos, data[:, spike_pos].sum(1) if len(spike_pos) else None))
         return out
 
     def inverse(self, data: np.ndarray, sigmas: np.ndarray | None = None,
@@ -117,7 +147,9 @@ class ModeNormalizer:
             alpha = np.clip(alpha, -1, 1)
             mode = data[:, pos + 1:pos + 1 + len(mu)].argmax(axis=1)
             centre, spread = self.scale[i]
-            cont[:, i] = (alpha * 4 * sd[mode] + mu[mode]) * spread + centre
+            value = (alpha * 4 * sd[mode] + mu[mode]) * spread + centre
+            exact = self.spikes[i][mode]
+            cont[:, i] = np.where(np.isfinite(exact), exact, value)
             pos += 1 + len(mu)
         for j, k in enumerate(self.levels):
             codes[:, j] = data[:, pos:pos + k].argmax(axis=1)
@@ -128,6 +160,7 @@ class ModeNormalizer:
         arrays = {f"mode_means_{i}": m for i, m in enumerate(self.means)}
         arrays.update({f"mode_stds_{i}": s for i, s in enumerate(self.stds)})
         arrays.update({f"mode_weights_{i}": w for i, w in enumerate(self.weights)})
+        arrays.update({f"mode_spikes_{i}": s for i, s in enumerate(self.spikes)})
         arrays["mode_scale"] = np.asarray(self.scale, dtype=float).reshape(-1, 2)
         return {"n_continuous": len(self.means), "levels": self.levels}, arrays
 
@@ -135,8 +168,32 @@ class ModeNormalizer:
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> ModeNormalizer:
         n = meta["n_continuous"]
         scale = [tuple(map(float, row)) for row in arrays["mode_scale"][:n]]
+        spikes = [arrays.get(f"mode_spikes_{i}", np.full(len(arrays[f"mode_means_{i}"]), np.nan))
+                  for i in range(n)]
         return cls([arrays[f"mode_means_{i}"] for i in range(n)], [arrays[f"mode_stds_{i}"] for i in range(n)],
-                   list(meta["levels"]), scale, [arrays[f"mode_weights_{i}"] for i in range(n)])
+                   list(meta["levels"]), scale, [arrays[f"mode_weights_{i}"] for i in range(n)], spikes)
+
+
+def _gaussian_modes(x: np.ndarray, rng: np.random.Generator, max_rows: int) -> tuple[np.ndarray, np.ndarray,
+                                                                                     np.ndarray]:
+    """(means, stds, weights) of a variational Dirichlet-process mixture of ``x`` (standardised)."""
+    from sklearn.mixture import BayesianGaussianMixture
+
+    if len(x) == 0:
+        return np.zeros(0), np.zeros(0), np.zeros(0)
+    if len(np.unique(x)) < 2:
+        return np.array([float(x[0])]), np.array([1e-3]), np.array([1.0])
+    sub = x if len(x) <= max_rows else rng.choice(x, max_rows, replace=False)
+    n_modes = min(MAX_MODES, max(1, len(np.unique(sub))))
+    bgm = BayesianGaussianMixture(n_components=n_modes, weight_concentration_prior_type="dirichlet_process",
+                                  weight_concentration_prior=1e-3, max_iter=100, n_init=1,
+                                  random_state=int(rng.integers(2**31)))
+    bgm.fit(sub.reshape(-1, 1))
+    keep = bgm.weights_ > MODE_WEIGHT_FLOOR
+    if not keep.any():
+        keep = bgm.weights_ == bgm.weights_.max()
+    return (bgm.means_[keep, 0].astype(float), np.sqrt(bgm.covariances_[keep].reshape(-1)).astype(float).clip(1e-3),
+            bgm.weights_[keep] / bgm.weights_[keep].sum())
 
 
 class ConditionSampler:
