@@ -1,7 +1,8 @@
 """Benchmark the tabular synthesizers on a real table (Adult by default).
 
     python benchmarks/tabular.py --data ../shared/datasets/adult/adult.csv [--methods copula gmm tvae ctgan]
-                                 [--epochs 50] [--target income] [--positive '>50K'] [--seed 0]
+                                 [--epochs 50] [--target income] [--positive '>50K'] [--seed 0] [--model-seed 1]
+                                 [--param condition_column=income --param hidden=256 ...]
 
 The table is split (seeded, stratified on the target) into train and holdout. Each method is fitted on
 train in its own process (so peak RSS is per method) and samples as many rows as train has. Printed per
@@ -10,7 +11,8 @@ shared machine; for torch it sums all threads), sample seconds, peak memory, the
 of the sample against train (catalog.evaluation.fidelity), and TSTR ROC AUC (a gradient-boosting
 classifier trained on the synthetic rows, tested on the real holdout). The baseline measured in the same
 run is ``real``: the same classifier trained on real train (TRTR) and the quality of the real holdout
-against train; every method reports its ratios to it.
+against train; every method reports its ratios to it. ``--param KEY=VALUE`` (value read as JSON when it
+parses, else as a string) passes a synthesizer parameter to every method that has it.
 """
 
 from __future__ import annotations
@@ -71,12 +73,15 @@ def run_method(job: dict) -> dict:
 
     from catalog.evaluation.fidelity import quality_score
     from generators.tabular import make_synthesizer
+    from generators.tabular.factory import method_params
 
     train = pd.read_parquet(job["train"])  # written by this script, in its own temp dir
     test = pd.read_parquet(job["test"])
-    params = {"seed": job["seed"]}
+    params = {"seed": job["model_seed"]}
     if job["method"] in ("tvae", "ctgan"):
         params.update(epochs=job["epochs"], batch_size=job["batch_size"])
+    known = method_params(job["method"])
+    params.update({k: v for k, v in job["params"].items() if k in known})
     losses: list[float] = []
     cpu = time.process_time()
     start = time.perf_counter()
@@ -85,14 +90,14 @@ def run_method(job: dict) -> dict:
     fit_s = time.perf_counter() - start
     fit_cpu_s = time.process_time() - cpu
     start = time.perf_counter()
-    synth_df = synth.sample(len(train), seed=job["seed"] + 1)
+    synth_df = synth.sample(len(train), seed=job["model_seed"] + 1)
     sample_s = time.perf_counter() - start
     start = time.perf_counter()
-    cond = synth.sample(1000, conditions={job["target"]: job["positive"]}, seed=job["seed"] + 2)
+    cond = synth.sample(1000, conditions={job["target"]: job["positive"]}, seed=job["model_seed"] + 2)
     cond_s = time.perf_counter() - start
     quality = quality_score(train, synth_df)
     return {
-        "method": job["method"], "params": {k: v for k, v in synth.params.items()},
+        "method": job["method"], "model_seed": job["model_seed"], "params": {k: v for k, v in synth.params.items()},
         "epochs_run": len(losses) or None, "torch_threads": getattr(synth, "fit_threads", None),
         "fit_s": round(fit_s, 2), "fit_cpu_s": round(fit_cpu_s, 2), "sample_s": round(sample_s, 2),
         "rows_sampled": len(synth_df),
@@ -105,6 +110,16 @@ def run_method(job: dict) -> dict:
     }
 
 
+def _parse_param(text: str) -> tuple[str, object]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--param {text!r} must look like KEY=VALUE")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="CSV file with a header row")
@@ -114,10 +129,15 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--target", default="income")
     ap.add_argument("--positive", default=">50K")
     ap.add_argument("--holdout", type=float, default=0.2)
-    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--seed", type=int, default=0, help="seed of the split, the classifier and (by default) the models")
+    ap.add_argument("--model-seed", type=int, default=None,
+                    help="seed of the synthesizers and their samples only (to reseed them on the same split)")
     ap.add_argument("--na-values", nargs="*", default=None,
                     help="strings to read as missing (Adult's '?' stays a category unless given here)")
+    ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                    help="synthesizer parameter for every method that has it (value parsed as JSON if it can be)")
     args = ap.parse_args(argv)
+    extra = dict(_parse_param(p) for p in args.param)
 
     import tempfile
 
@@ -141,8 +161,9 @@ def main(argv: list[str] | None = None) -> int:
         ctx = mp.get_context("spawn")
         for method in args.methods:
             job = {"method": method, "train": str(Path(tmp) / "train.parquet"), "test": str(Path(tmp) / "test.parquet"),
-                   "seed": args.seed, "epochs": args.epochs, "batch_size": args.batch_size,
-                   "target": args.target, "positive": args.positive}
+                   "seed": args.seed, "model_seed": args.seed if args.model_seed is None else args.model_seed,
+                   "epochs": args.epochs, "batch_size": args.batch_size,
+                   "target": args.target, "positive": args.positive, "params": extra}
             with ctx.Pool(1) as pool:
                 result = pool.apply(run_method, (job,))
             result["quality_ratio_to_real"] = round(result["quality"] / real_quality, 4)
