@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from catalog.errors import BadInput, SynthcatError
-from catalog.search import hybrid, keyword, vector
+from catalog.search import bm25, hybrid, keyword, vector
 from catalog.search.filters import SearchFilters
 
 MODES = ("hybrid", "keyword", "vector")
@@ -77,8 +77,10 @@ class Searcher:
         self.filters = filters or SearchFilters()
         self.where, self.params = self.filters.sql(cat)
         self.timings: dict[str, float] = {}
+        self.bm25: bm25.PostingsBM25 | None = None
         if mode in ("hybrid", "keyword"):
             self.timings["keyword_index_rebuild_s"] = keyword.ensure_index(cat)
+            self.bm25 = bm25.PostingsBM25(cat, self.where, self.params)
         self.embedder = None
         if mode in ("hybrid", "vector"):
             from catalog.embedders import get_embedder
@@ -96,19 +98,19 @@ class Searcher:
             raise BadInput("k must be at least 1", field="k")
         queries = [_check_query(q) for q in queries]
         depth = max(self.depth, k)
-        terms = [keyword.query_terms(self.cat, q) if self.mode != "vector" else [] for q in queries]
+        analysed = [self.bm25.analyse(q) if self.bm25 is not None else None for q in queries]
         if self.mode == "keyword":
-            for q, t in zip(queries, terms):
-                if not t:
+            for q, a in zip(queries, analysed):
+                if not a.words:
                     raise BadInput(f"the query {q!r} holds only stop words or punctuation: nothing to match",
                                    field="query")
         vec_lists = [[] for _ in queries]
         if self.embedder is not None:
             vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed)
         results = []
-        for q, t, vec in zip(queries, terms, vec_lists):
-            kw = keyword.keyword_search(self.cat, q, depth, self.where, self.params) if t else []
-            results.append(self._fuse(kw, vec, k, t, explain))
+        for a, vec in zip(analysed, vec_lists):
+            kw = self.bm25.search(a, depth) if a is not None and a.words else []
+            results.append(self._fuse(kw, vec, k, a.words if a is not None else [], explain))
         return results
 
     def _fuse(self, kw: list, vec: list, k: int, terms: list[str], explain: bool) -> list[Hit]:

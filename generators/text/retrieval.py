@@ -27,6 +27,7 @@ class Retriever:
     def __init__(self, cat, index, embedder, ground_datasets: list[str], new_dataset_id: int,
                  field_filter: dict[str, str] | None = None) -> None:
         from catalog.search import SearchFilters, keyword
+        from catalog.search.bm25 import PostingsBM25
 
         self.cat = cat
         self.index = index
@@ -37,6 +38,7 @@ class Retriever:
         self.where, self.params = SearchFilters(datasets=list(ground_datasets),
                                                 field_equals=dict(field_filter or {})).sql(cat)
         keyword.ensure_index(cat)
+        self.bm25 = PostingsBM25(cat, self.where, self.params)
 
     def grounding_rows(self) -> list[tuple[int, int, str, str]]:
         """(record id, dataset id, text, fields JSON) of every grounding record, in id order."""
@@ -54,14 +56,14 @@ class Retriever:
     def retrieve(self, query: str, k: int) -> list[GroundingHit]:
         if k <= 0:
             return []
-        from catalog.search import hybrid, keyword
+        from catalog.search import hybrid
         from catalog.search.api import DEFAULT_ALPHA
 
         vector = self.embedder.embed([query])
         scores, ids = self.index.search(vector, max(k, self.depth), allowed_ids=self.allowed_ids())
         by_vector = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        by_keyword = keyword.keyword_search(self.cat, query, max(k, self.depth), self.where, self.params) \
-            if keyword.query_terms(self.cat, query) else []
+        terms = self.bm25.analyse(query)
+        by_keyword = self.bm25.search(terms, max(k, self.depth)) if terms.words else []
         fused = hybrid.convex(by_keyword, by_vector, DEFAULT_ALPHA)
         hits = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
         if not hits:

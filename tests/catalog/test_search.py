@@ -136,20 +136,56 @@ def test_cli_search_and_batch(invoke, tmp_path):
 
 
 def test_bm25_over_postings_scores_like_the_fts_macro(cat):
-    """The postings-only BM25 must rank and score exactly as DuckDB's match_bm25, filters included."""
+    """SQL over the query terms' postings and the in-memory postings both rank and score exactly as
+    DuckDB's match_bm25, filters (and removed records) included; ties are broken by record id."""
     from catalog.demo import demo_file
     from catalog.search import keyword
+    from catalog.search.bm25 import PostingsBM25
     from catalog.search.filters import SearchFilters
 
     cat.import_file(demo_file("demo_pairs.jsonl"), "demo", origin="real", embed=False)
+    cat.con.execute("UPDATE records SET status = 'removed' WHERE record_id % 7 = 0")
     keyword.ensure_index(cat)
     queries = ["router lights blinking red", "refund for a double charge", "moving house", "'; DROP TABLE x; --",
-               "wifi wifi wifi speed", "the of and"]
-    for filters in (SearchFilters(), SearchFilters(field_equals={"category": "billing"})):
+               "wifi wifi wifi speed", "the of and", "error 651 on the modem", "password"]
+    for filters in (SearchFilters(), SearchFilters(field_equals={"category": "billing"}),
+                    SearchFilters(include_removed=True)):
         where, params = filters.sql(cat)
+        in_memory = PostingsBM25(cat, where, params)
         for q in queries:
-            fast = keyword.keyword_search(cat, q, 20, where, params)
-            slow = keyword.keyword_search_macro(cat, q, 20, where, params)
-            assert [r for r, _ in fast] == [r for r, _ in slow], q
-            assert [s for _, s in fast] == pytest.approx([s for _, s in slow], rel=1e-9), q
+            for k in (1, 3, 20):
+                fast = keyword.keyword_search(cat, q, k, where, params)
+                slow = keyword.keyword_search_macro(cat, q, k, where, params)
+                mem = in_memory.search(in_memory.analyse(q), k)
+                assert [r for r, _ in fast] == [r for r, _ in slow] == [r for r, _ in mem], (q, k)
+                assert [s for _, s in fast] == pytest.approx([s for _, s in slow], rel=1e-9), q
+                assert [s for _, s in mem] == pytest.approx([s for _, s in slow], rel=1e-9), q
     assert keyword.keyword_search(cat, "router", 5, *SearchFilters().sql(cat))
+    assert PostingsBM25(cat, *SearchFilters().sql(cat)).analyse("the of and").words == []
+
+
+def test_keyword_search_keeps_digits_and_non_latin_letters(cat):
+    """Error codes, gene names and non-Latin words are terms of their own, not separators."""
+    cat.add_records("tickets", [
+        {"id": "e651", "text": "Modem shows error 651 after the update."},
+        {"id": "e678", "text": "Modem shows error 678 after the update."},
+        {"id": "il6", "text": "IL-6 levels rise in β-cells under stress."},
+        {"id": "ru", "text": "Роутер не включается после грозы."},
+    ], id_field="id", embed=False)
+    assert ids(search(cat, "error 651", mode="keyword", k=1)) == ["e651"]
+    assert ids(search(cat, "678", mode="keyword", k=5)) == ["e678"]
+    assert ids(search(cat, "β cells", mode="keyword", k=5)) == ["il6"]
+    assert ids(search(cat, "роутер", mode="keyword", k=5)) == ["ru"]
+    hit = search(cat, "error 651", mode="keyword", k=1)[0]
+    assert "«651»" in hit.snippet
+
+
+def test_keyword_index_built_with_other_settings_is_rebuilt(cat):
+    from catalog.search import keyword
+
+    cat.add_records("notes", [{"text": "error 651"}], embed=False)
+    keyword.ensure_index(cat)
+    assert keyword.is_fresh(cat)
+    cat.set_meta("fts_fingerprint", cat.get_meta("fts_fingerprint").replace(keyword.INDEX_SETTINGS, "old"))
+    assert not keyword.is_fresh(cat)
+    assert keyword.ensure_index(cat) > 0 and keyword.is_fresh(cat)
