@@ -127,13 +127,6 @@ class ModeNormalizer:
             pos += k
         return out
 
-    def spike_rows(self, data):  # noqa: ANN001, ANN201 - numpy or torch rows of the encoded table
-        """Per continuous column: (alpha position, 1 where the row sits in a spike mode else 0)."""
-        out = []
-        for pos, spike_pos in self.spike_positions:
-            out.append((pos, data[:, spike_pos].sum(1) if len(spike_pos) else None))
-        return out
-
     def inverse(self, data: np.ndarray, sigmas: np.ndarray | None = None,
                 rng: np.random.Generator | None = None) -> tuple[np.ndarray, np.ndarray]:
         n = len(data)
