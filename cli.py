@@ -702,12 +702,15 @@ def generate_table_cmd(
         "--na-value", help="Extra string to read as missing in a source file, e.g. '?'.")] = None,
     save_model: Annotated[Path | None, typer.Option(help="Save the fitted model here (JSON + npz).")] = None,
     load_model: Annotated[Path | None, typer.Option(help="Sample from a saved model instead of fitting.")] = None,
+    param: Annotated[list[str] | None, typer.Option(
+        "--param", help="A method parameter KEY=VALUE (repeatable), e.g. condition_column=income for tvae.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Synthesize a table (rules spec, copula, GMM, TVAE or CTGAN) into the catalog."""
     from generators.table_synthesis import synthesize_table
     from generators.tabular import parse_condition, parse_shares
 
+    method_options = dict(_parse_param(p) for p in param or [])
     conditions = dict(parse_condition(c) for c in condition or [])
     shares = None
     if balance and ":" in balance:
@@ -727,12 +730,27 @@ def generate_table_cmd(
             cat, dataset, n=n, source=source, method=method, spec=str(spec) if spec else None,
             load_model=str(load_model) if load_model else None, save_model=str(save_model) if save_model else None,
             seed=seed, epochs=epochs, conditions=conditions, balance=balance, balance_shares=shares,
-            constraints=constraint, na_values=na_value, progress=on_epoch)
+            constraints=constraint, na_values=na_value, method_options=method_options, progress=on_epoch)
     if as_json:
         print_json(result)
     else:
         out.print(f"wrote {result['rows']} synthetic rows to '{result['dataset']}' with {result['method']}"
                   + (f" (fitted on '{result['parent']}' in {result['fit_seconds']:.1f}s)" if result["parent"] else ""))
+
+
+def _parse_param(text: str) -> tuple[str, object]:
+    """``KEY=VALUE``: the value is read as JSON when it parses (numbers, true/false), else as text."""
+    import json
+
+    from catalog.errors import BadInput
+
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise BadInput(f"--param needs KEY=VALUE, got {text!r}", field="param")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
 
 
 # ---------------------------------------------------------------------------------- evaluate

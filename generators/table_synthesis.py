@@ -18,9 +18,14 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
                      save_model: str | None = None, seed: int = 0, epochs: int | None = None,
                      conditions: dict[str, str] | None = None, balance: str | None = None,
                      balance_shares: dict[str, float] | None = None, constraints: list[str] | None = None,
-                     na_values: list[str] | None = None, progress=None, description: str | None = None) -> dict:
-    """Fit (or load, or run a spec), sample ``n`` rows and store them as ``dataset``; return a summary."""
+                     na_values: list[str] | None = None, method_options: dict | None = None, progress=None,
+                     description: str | None = None) -> dict:
+    """Fit (or load, or run a spec), sample ``n`` rows and store them as ``dataset``; return a summary.
+
+    ``method_options`` sets the method's own parameters (``default_params()`` of its class, e.g.
+    ``{"condition_column": "income"}`` for tvae); an unknown name is refused with the known ones."""
     from generators.tabular import generate_from_spec, load_synthesizer, make_synthesizer
+    from generators.tabular.factory import method_params
 
     cat.require_new_name(dataset)
     chosen = [x for x in (spec, load_model, source) if x]
@@ -28,6 +33,9 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
         raise BadInput("--spec generates from rules alone: drop --from, --method and --load-model")
     if not chosen:
         raise BadInput("give --from FILE_OR_DATASET with --method, --spec SPEC.yaml, or --load-model PATH")
+    if method_options and not (source and method):
+        raise BadInput("--param sets a method's parameters when fitting: use it with --from and --method",
+                       field="param")
     started = time.perf_counter()
     parent = None
     fit_seconds = 0.0
@@ -43,7 +51,12 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
             if not method:
                 raise BadInput("--method is required with --from (copula, gmm, tvae or ctgan)", field="method")
             real, parent = read_frame(cat, source, na_values=na_values)
-            options: dict = {"seed": seed, "constraints": list(constraints or [])}
+            known = method_params(method)
+            unknown = sorted(set(method_options or {}) - set(known))
+            if unknown:
+                raise BadInput(f"{method} has no parameter {', '.join(unknown)}; its parameters: "
+                               f"{', '.join(sorted(known))}", field="param")
+            options: dict = {**(method_options or {}), "seed": seed, "constraints": list(constraints or [])}
             if epochs is not None:
                 options["epochs"] = epochs
             synth = make_synthesizer(method, **options)

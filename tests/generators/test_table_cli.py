@@ -70,3 +70,22 @@ def test_bad_table_requests(invoke, tmp_path):
         result = invoke("generate", "table", "--dataset", "t", *extra)
         assert result.exit_code == 1, (extra, result.output)
         assert expected in result.output and "Traceback" not in result.output, result.output
+
+
+def test_method_parameters_from_the_cli(invoke, tmp_path):
+    """--param reaches the synthesizer (a conditional TVAE here) and is recorded; bad ones are refused."""
+    path = _table(tmp_path, n=200)
+    result = invoke("generate", "table", "--from", str(path), "--method", "tvae", "--n", "30", "--dataset", "cond",
+                    "--epochs", "2", "--param", "condition_column=churned", "--param", "batch_size=100",
+                    "--condition", "churned=yes", "--json")
+    assert result.exit_code == 0, result.output
+    params = json.loads(invoke("show", "cond", "--json").stdout)["parameters"]["method_params"]
+    assert params["condition_column"] == "churned" and params["batch_size"] == 100
+    rows = json.loads(invoke("sql", "SELECT churned, count(*) AS n FROM table_1 GROUP BY ALL", "--json").stdout)
+    assert [r["n"] for r in rows] == [30] and str(rows[0]["churned"]).lower() in ("yes", "true")
+    for args, expected in ((["--param", "nope=1"], "tvae has no parameter nope"),
+                           (["--param", "no-equals-sign"], "--param needs KEY=VALUE")):
+        bad = invoke("generate", "table", "--from", str(path), "--method", "tvae", "--n", "5", "--dataset", "x",
+                     "--epochs", "1", *args)
+        assert bad.exit_code == 1 and expected in bad.output and "Traceback" not in bad.output
+    assert json.loads(invoke("datasets", "--json").stdout) and invoke("show", "x").exit_code == 1
