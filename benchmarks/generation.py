@@ -11,8 +11,9 @@ Reports, as JSON:
   of samples whose nearest seed neighbour has cosine >= 0.9, near-copy share (grounded should
   repeat the catalog less);
 - with --base-url (any OpenAI-compatible server, e.g. llama.cpp's llama-server with parallel
-  slots): the same grounded job sequentially (concurrency 1) and with --concurrency C; the ratio of
-  accepted samples per minute is the figure (target >= 1.5x with parallel slots).
+  slots): the same grounded job (same seed) sequentially (concurrency 1) and with --concurrency C,
+  --rounds times alternating which goes first; the ratios of accepted samples per minute, attempts
+  per minute and completion tokens per second, median over rounds (target >= 1.5x with parallel slots).
 """
 
 from __future__ import annotations
@@ -32,11 +33,12 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 TASK = "customer support for a home-internet provider: a customer's message and the agent's reply"
 
 
-def run_job(cat, name: str, n: int, *, grounded: bool, k: int, seed: int, model, concurrency: int = 1) -> dict:
+def run_job(cat, name: str, n: int, *, grounded: bool, k: int, seed: int, model, concurrency: int = 1,
+            max_tokens: int = 220) -> dict:
     from generators.text.grounded import GenerationConfig, generate_text
 
     config = GenerationConfig(dataset=name, n=n, task=TASK, ground_on=["seed"] if grounded else [], k=k,
-                              seed=seed, max_tokens=220, concurrency=concurrency, max_attempts=12 * n)
+                              seed=seed, max_tokens=max_tokens, concurrency=concurrency, max_attempts=12 * n)
     report = generate_text(cat, config, model=model)
     minutes = report.seconds / 60
     return {"accepted": report.accepted, "attempts": report.attempts, "rejections": report.rejections,
@@ -63,6 +65,41 @@ def diversity(cat, name: str) -> dict:
             "nn_cosine_mean": nov.get("nn_cosine_mean"), "near_copy_share": nov.get("near_copy_share")}
 
 
+def served(cat, args: argparse.Namespace) -> dict:
+    """The same grounded job (same seed, so the same planned requests) sequentially and with
+    --concurrency C against one server, --rounds times, alternating which goes first."""
+    import statistics
+
+    from generators.chat import load_chat_model
+
+    spec = f"openai:{args.model_name}"
+    rounds = []
+    for r in range(args.rounds):
+        out = {}
+        order = [("sequential", 1), ("concurrent", args.concurrency)]
+        for mode, conc in order if r % 2 == 0 else order[::-1]:
+            model = load_chat_model(spec, base_url=args.base_url, timeout=300)
+            res = run_job(cat, f"served-{mode}-{r}", args.n, grounded=True, k=args.k, seed=args.seed + 1000,
+                          model=model, concurrency=conc, max_tokens=args.max_tokens)
+            res["attempts_per_minute"] = round(res["attempts"] / res["seconds"] * 60, 2)
+            res["completion_tokens_per_s"] = round((res["completion_tokens"] or 0) / res["seconds"], 2)
+            out[mode] = res
+        for key in ("accepted_per_minute", "attempts_per_minute", "completion_tokens_per_s"):
+            seq, par = out["sequential"][key], out["concurrent"][key]
+            out[f"speedup_{key}"] = round(par / seq, 3) if seq and par else None
+        rounds.append(out)
+
+    def median(key: str) -> float | None:
+        values = [r[key] for r in rounds if r[key] is not None]
+        return round(statistics.median(values), 3) if values else None
+
+    return {"base_url": args.base_url, "concurrency": args.concurrency, "max_tokens": args.max_tokens,
+            "rounds": rounds,
+            "speedup_accepted_per_minute_median": median("speedup_accepted_per_minute"),
+            "speedup_attempts_per_minute_median": median("speedup_attempts_per_minute"),
+            "speedup_completion_tokens_per_s_median": median("speedup_completion_tokens_per_s")}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed-file", type=Path, required=True)
@@ -73,6 +110,8 @@ def main() -> None:
     parser.add_argument("--base-url", help="OpenAI-compatible server for the sequential vs concurrent run")
     parser.add_argument("--model-name", default="smollm2", help="model name to send to --base-url")
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=1, help="sequential/concurrent pairs against --base-url")
+    parser.add_argument("--max-tokens", type=int, default=220, help="token limit per completion (default 220)")
     parser.add_argument("--skip-local", action="store_true")
     args = parser.parse_args()
 
@@ -88,24 +127,14 @@ def main() -> None:
             if not args.skip_local:
                 local = load_chat_model("local", threads=args.threads)
                 report["local_grounded"] = run_job(cat, "grounded", args.n, grounded=True, k=args.k,
-                                                   seed=args.seed, model=local)
+                                                   seed=args.seed, model=local, max_tokens=args.max_tokens)
                 report["local_grounded"]["diversity"] = diversity(cat, "grounded")
                 local = load_chat_model("local", threads=args.threads)
                 report["local_ungrounded"] = run_job(cat, "ungrounded", args.n, grounded=False, k=0,
-                                                     seed=args.seed, model=local)
+                                                     seed=args.seed, model=local, max_tokens=args.max_tokens)
                 report["local_ungrounded"]["diversity"] = diversity(cat, "ungrounded")
             if args.base_url:
-                spec = f"openai:{args.model_name}"
-                seq = run_job(cat, "served-seq", args.n, grounded=True, k=args.k, seed=args.seed + 1000,
-                              model=load_chat_model(spec, base_url=args.base_url, timeout=300), concurrency=1)
-                par = run_job(cat, "served-par", args.n, grounded=True, k=args.k, seed=args.seed + 2000,
-                              model=load_chat_model(spec, base_url=args.base_url, timeout=300),
-                              concurrency=args.concurrency)
-                report["server"] = {"base_url": args.base_url, "sequential": seq, "concurrent": par,
-                                    "concurrency": args.concurrency,
-                                    "speedup_accepted_per_minute": round(
-                                        par["accepted_per_minute"] / seq["accepted_per_minute"], 3)
-                                    if seq["accepted_per_minute"] and par["accepted_per_minute"] else None}
+                report["server"] = served(cat, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     print(json.dumps(report, indent=2))
