@@ -708,9 +708,9 @@ def generate_table_cmd(
 ) -> None:
     """Synthesize a table (rules spec, copula, GMM, TVAE or CTGAN) into the catalog."""
     from generators.table_synthesis import synthesize_table
-    from generators.tabular import parse_condition, parse_shares
+    from generators.tabular import parse_condition, parse_param, parse_shares
 
-    method_options = dict(_parse_param(p) for p in param or [])
+    method_options = dict(parse_param(p) for p in param or [])
     conditions = dict(parse_condition(c) for c in condition or [])
     shares = None
     if balance and ":" in balance:
@@ -736,21 +736,6 @@ def generate_table_cmd(
     else:
         out.print(f"wrote {result['rows']} synthetic rows to '{result['dataset']}' with {result['method']}"
                   + (f" (fitted on '{result['parent']}' in {result['fit_seconds']:.1f}s)" if result["parent"] else ""))
-
-
-def _parse_param(text: str) -> tuple[str, object]:
-    """``KEY=VALUE``: the value is read as JSON when it parses (numbers, true/false), else as text."""
-    import json
-
-    from catalog.errors import BadInput
-
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise BadInput(f"--param needs KEY=VALUE, got {text!r}", field="param")
-    try:
-        return key.strip(), json.loads(value)
-    except ValueError:
-        return key.strip(), value
 
 
 # ---------------------------------------------------------------------------------- evaluate

@@ -110,16 +110,6 @@ def run_method(job: dict) -> dict:
     }
 
 
-def _parse_param(text: str) -> tuple[str, object]:
-    key, sep, value = text.partition("=")
-    if not sep or not key:
-        raise SystemExit(f"--param {text!r} must look like KEY=VALUE")
-    try:
-        return key, json.loads(value)
-    except json.JSONDecodeError:
-        return key, value
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--data", required=True, help="CSV file with a header row")
@@ -137,7 +127,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                     help="synthesizer parameter for every method that has it (value parsed as JSON if it can be)")
     args = ap.parse_args(argv)
-    extra = dict(_parse_param(p) for p in args.param)
+    from catalog.errors import BadInput
+    from generators.tabular import parse_param
+
+    try:
+        extra = dict(parse_param(p) for p in args.param)
+    except BadInput as exc:
+        raise SystemExit(str(exc)) from None
 
     import tempfile
 

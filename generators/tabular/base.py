@@ -286,6 +286,18 @@ def parse_condition(text: str) -> tuple[str, str]:
     return column.strip(), value
 
 
+def parse_param(text: str) -> tuple[str, object]:
+    """Split a method parameter ``"KEY=VALUE"`` (CLI ``--param``); the value is read as JSON when it
+    parses (numbers, true/false, null), else kept as text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip():
+        raise BadInput(f"--param needs KEY=VALUE, got {text!r}", field="param")
+    try:
+        return key.strip(), json.loads(value)
+    except ValueError:
+        return key.strip(), value
+
+
 def parse_shares(text: str) -> dict[str, float]:
     """Parse ``"a=0.3,b=0.7"`` (CLI ``--balance COLUMN:SHARES``) into ``{"a": 0.3, "b": 0.7}``."""
     out = {}
