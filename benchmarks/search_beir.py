@@ -106,7 +106,7 @@ def main() -> None:
         from catalog.search.vector import vector_search
 
         vec_lists = vector_search(searcher.index, query_vectors, depth, searcher.allowed)
-        kw_lists = [keyword.keyword_search(cat, t, depth, searcher.where, searcher.params) for t in texts]
+        kw_lists = [searcher.bm25.search(searcher.bm25.analyse(t), depth) for t in texts]
 
         def as_run(lists: list[list[tuple[int, float]]]) -> dict[str, list[str]]:
             return {qid: [ext[d] for d, _ in lst] for (qid, _), lst in zip(queries, lists)}

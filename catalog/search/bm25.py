@@ -1,11 +1,11 @@
 """BM25 over the keyword index's postings held in memory, for searchers that run many queries.
 
-:func:`catalog.search.keyword.keyword_search` scores a query in SQL: it scans the whole token table
-of DuckDB's full-text index on every call (about 10 ms on SciFact's 5k abstracts, linear in the
-catalog). :class:`PostingsBM25` reads the index once: postings grouped by term with each posting's
+Scoring a query in SQL scans the whole token table of DuckDB's full-text index on every call (about
+10 ms on SciFact's 5k abstracts, linear in the catalog; the extension's ``match_bm25`` macro is
+slower still). :class:`PostingsBM25` reads the index once: postings grouped by term with each posting's
 BM25 term-frequency part already computed, the dictionary and the stop words. A query then costs one
 small DuckDB call (the index's own tokeniser and stemmer, so the terms are exactly the extension's)
-and a few numpy operations over the query terms' postings. Scores equal ``keyword_search``'s (same
+and a few numpy operations over the query terms' postings. Scores equal ``match_bm25``'s (same
 k1, b, idf and collection statistics; summation order may differ in the last bits), ties are broken
 by record id, and the filters are applied before the top k is taken.
 

@@ -95,35 +95,14 @@ def ensure_index(cat) -> float:
     return rebuild(cat)
 
 
-BM25_K1 = 1.2
+BM25_K1 = 1.2  # match_bm25's defaults, used by catalog.search.bm25
 BM25_B = 0.75
 
 
-def keyword_search(cat, query: str, k: int, where: str, params: list) -> list[tuple[int, float]]:
-    """Top-k (record id, BM25 score) among records matching ``where`` (over records r, datasets d).
-
-    The scores are those of the extension's ``match_bm25`` (same tokens, stemmer, k1 and b), but
-    computed from the postings of the query's terms only: the macro evaluates its whole query once
-    per record that passes the filters (~20 ms on 5k records, linear in the catalog).
-    """
-    fts = SCHEMA
-    rows = cat.con.execute(
-        f"WITH tokens AS (SELECT DISTINCT stem(unnest({fts}.tokenize(?)), '{STEMMER}') AS t), "
-        f"stats AS (SELECT num_docs, avgdl FROM {fts}.stats), "
-        f"tf AS (SELECT p.termid, p.docid, count(*) AS tf FROM {fts}.terms p "
-        f"  WHERE p.termid IN (SELECT termid FROM {fts}.dict JOIN tokens ON term = t) GROUP BY p.termid, p.docid), "
-        f"scores AS (SELECT docs.name AS record_id, sum(log((stats.num_docs - dict.df + 0.5) / (dict.df + 0.5) + 1) "
-        f"  * (tf.tf * ({BM25_K1} + 1) / (tf.tf + {BM25_K1} * (1 - {BM25_B} + {BM25_B} * docs.len / stats.avgdl)))) "
-        f"  AS score FROM tf JOIN {fts}.docs docs USING (docid) JOIN {fts}.dict dict USING (termid), stats "
-        f"  GROUP BY docs.name) "
-        f"SELECT s.record_id, s.score FROM scores s JOIN records r ON r.record_id = s.record_id "
-        f"JOIN datasets d ON d.dataset_id = r.dataset_id WHERE {where} "
-        "ORDER BY s.score DESC, s.record_id LIMIT ?", [query, *params, k]).fetchall()
-    return [(int(r), float(s)) for r, s in rows]
-
-
 def keyword_search_macro(cat, query: str, k: int, where: str, params: list) -> list[tuple[int, float]]:
-    """The same search through the extension's ``match_bm25`` macro (the reference the tests compare to)."""
+    """Top-k (record id, BM25 score) through the extension's ``match_bm25`` macro, which evaluates its
+    whole query once per record that passes ``where``: the reference the tests compare
+    :class:`catalog.search.bm25.PostingsBM25` to (searches use that)."""
     rows = cat.con.execute(
         f"SELECT record_id, score FROM (SELECT r.record_id, {SCHEMA}.match_bm25(r.record_id, ?) AS score "
         f"FROM records r JOIN datasets d USING (dataset_id) WHERE {where}) "
