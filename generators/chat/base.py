@@ -9,7 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
@@ -181,32 +181,71 @@ class ChatModel:
         reqs = [_as_request(r, i) for i, r in enumerate(requests)]
         for r in reqs:
             _check_options(r)
+        results: list[ChatResult | ChatFailure | None] = [None] * len(reqs)
+        queue = iter(enumerate(reqs))
+
+        def collect(index: int, outcome: ChatResult | ChatFailure) -> None:
+            results[index] = outcome
+            if on_result is not None:
+                on_result(index, outcome)
+
+        self.complete_stream(lambda _in_flight: next(queue, None), collect, max_concurrency=max_concurrency)
+        return [r for r in results if r is not None]
+
+    def complete_stream(self, next_request: Callable[[int], tuple[Any, ChatRequest | Mapping[str, Any]] | None],
+                        on_result: Callable[[Any, ChatResult | ChatFailure], None], *,
+                        max_concurrency: int = 4) -> BatchStats:
+        """Keep up to ``max_concurrency`` requests in flight, asking the caller for each next one.
+
+        ``next_request(in_flight)`` runs in the caller's thread whenever a slot is free and returns
+        ``(tag, request)``, or ``None`` to send nothing more for now (it is asked again after the next
+        result, so a caller can plan each request from the results so far and choose how many to keep
+        in flight). ``on_result(tag, outcome)`` runs in the caller's thread as each request finishes,
+        in completion order. The stream ends when nothing is in flight and ``next_request`` returns
+        ``None``. Pushback, retries and interruption behave as in :meth:`complete_many`; the returned
+        :class:`BatchStats` is also kept as ``last_batch``.
+        """
+        if max_concurrency < 1:
+            raise BadInput(f"max_concurrency must be >= 1, got {max_concurrency}", field="max_concurrency")
         limit = min(max_concurrency, self.max_parallel())
         limiter = AdaptiveLimiter(limit)
         started = time.monotonic()
-        results: list[ChatResult | ChatFailure | None] = [None] * len(reqs)
-        if reqs:
-            # If the caller's thread is interrupted (Ctrl-C, or on_result raising), queued requests are
-            # dropped and running ones stop retrying, so a job can stop at once and resume later.
-            cancel = threading.Event()
-            pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="synthcat-chat")
-            try:
-                futures = {pool.submit(self._run, r, limiter, cancel): i for i, r in enumerate(reqs)}
-                for fut in as_completed(futures):
-                    i = futures[fut]
-                    results[i] = fut.result()
-                    if on_result is not None:
-                        on_result(i, results[i])
-            finally:
-                cancel.set()
-                limiter.wake()
-                pool.shutdown(wait=False, cancel_futures=True)
-        done = [r for r in results if r is not None]
+        cancel = threading.Event()
+        pool = ThreadPoolExecutor(max_workers=limit, thread_name_prefix="synthcat-chat")
+        pending: dict[Future, tuple[int, Any]] = {}
+        sent = succeeded = failed = 0
+        try:
+            while True:
+                while len(pending) < limit:
+                    item = next_request(len(pending))
+                    if item is None:
+                        break
+                    tag, raw = item
+                    request = _as_request(raw, sent)
+                    _check_options(request)
+                    pending[pool.submit(self._run, request, limiter, cancel)] = (sent, tag)
+                    sent += 1
+                if not pending:
+                    break
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                # Several can finish together: hand them over in the order they were sent.
+                for fut in sorted(finished, key=lambda f: pending[f][0]):
+                    _, tag = pending.pop(fut)
+                    outcome = fut.result()
+                    succeeded += outcome.ok
+                    failed += not outcome.ok
+                    on_result(tag, outcome)
+        finally:
+            # If the caller's thread is interrupted (Ctrl-C, or a callback raising), queued requests
+            # are dropped and running ones stop retrying, so a job can stop at once and resume later.
+            cancel.set()
+            limiter.wake()
+            pool.shutdown(wait=False, cancel_futures=True)
         self.last_batch = BatchStats(
-            requests=len(reqs), succeeded=sum(1 for r in done if r.ok), failed=sum(1 for r in done if not r.ok),
-            pushbacks=limiter.pushbacks, max_concurrency=limit, min_limit=limiter.min_limit,
-            final_limit=limiter.limit, peak_active=limiter.peak_active, wall_s=time.monotonic() - started)
-        return done
+            requests=sent, succeeded=succeeded, failed=failed, pushbacks=limiter.pushbacks, max_concurrency=limit,
+            min_limit=limiter.min_limit, final_limit=limiter.limit, peak_active=limiter.peak_active,
+            wall_s=time.monotonic() - started)
+        return self.last_batch
 
     def max_parallel(self) -> int:
         """How many requests this backend can usefully run at once (a local model runs one at a time)."""

@@ -81,7 +81,7 @@ class ChatFailure:
 
 @dataclass
 class BatchStats:
-    """What the last :meth:`ChatModel.complete_many` call saw: pushbacks and how concurrency moved."""
+    """What the last batch or stream of a :class:`ChatModel` saw: pushbacks and how concurrency moved."""
 
     requests: int = 0
     succeeded: int = 0

@@ -10,6 +10,7 @@ commits on its own, so a killed job resumes exactly where it stopped.
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
@@ -17,6 +18,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from catalog.dedup.defaults import MINHASH_THRESHOLD, SEMANTIC_THRESHOLD
+from catalog.dedup.normalize import normalize_text
 from catalog.embedders import get_embedder
 from catalog.embedding_store import register_embedder
 from catalog.errors import BadInput, DatasetExists, SynthcatError
@@ -168,8 +170,13 @@ class _Run:
         rows = self.retriever.grounding_rows()
         if not rows:
             raise SynthcatError("no grounding records match: check --ground-on and --ground-filter")
-        anchors = [(rid, _anchor_text(text, json.loads(fields), self.kinds[did], self.mappings[did]))
-                   for rid, did, text, fields in rows]
+        anchors, seen = [], set()
+        for rid, did, text, fields in rows:
+            anchor = _anchor_text(text, json.loads(fields), self.kinds[did], self.mappings[did])
+            key = normalize_text(anchor)
+            if key not in seen:  # duplicated grounding records would steer two samples to one subject
+                seen.add(key)
+                anchors.append((rid, anchor))
         order = np.random.default_rng(cfg.seed).permutation(len(anchors))
         return [anchors[i] for i in order]
 
@@ -231,56 +238,80 @@ class _Run:
         self.novelty.add(record_id)
         return record_id
 
+    def _wanted_in_flight(self, accepted: int) -> int:
+        """How many requests to keep in flight: enough for the samples still missing at the job's
+        acceptance rate so far, at most ``concurrency``.
+
+        A request that is not needed costs the others speed on a busy server (a parallel-slot
+        server on a few cores shares its compute among the requests in flight), so the tail of a
+        job narrows instead of sending ``concurrency`` requests for the last sample.
+        """
+        cfg, job = self.config, self.job
+        missing = job.target - accepted
+        rate = max((accepted + 1) / (job.attempts + 2), 0.1)  # Laplace's rule; floor keeps the cap finite
+        return max(1, min(cfg.concurrency, math.ceil(missing / rate)))
+
+    def _judge(self, context: dict, outcome) -> tuple[dict, str, np.ndarray] | str:
+        """The sample to store, or the reason it is rejected."""
+        if not outcome.ok:
+            return f"model_{outcome.reason}"
+        try:
+            fields, text = validate_sample(outcome.parsed, self.config.kind, self.bounds)
+        except SampleRejected as rej:
+            return rej.reason
+        vector = self.embedder.embed([text])[0]
+        verdict = self.novelty.check(text, vector)
+        if not verdict.novel:
+            return verdict.reason
+        if self._copied_prompt(fields, context):
+            return "copied_prompt"
+        return fields, text, vector
+
     def run(self) -> int:
+        """Keep up to ``concurrency`` requests in flight, each planned when a slot frees up (so it
+        retrieves from the samples accepted so far), and judge each result as it arrives. Results
+        that arrive after the target is reached are counted in ``usage["surplus"]``, not stored."""
         cfg, job = self.config, self.job
         accepted = jobstore.accepted_count(self.cat, job.dataset)
-        made = 0
+        made = surplus = 0
+        planned = job.attempts
         self.progress.start(f"generating {job.dataset}", job.target)
         self.progress.advance(accepted)
-        try:
-            while accepted < job.target:
-                if job.attempts >= cfg.attempt_budget:
-                    job.status = "exhausted"
-                    break
-                batch = min(cfg.concurrency, job.target - accepted, cfg.attempt_budget - job.attempts)
-                planned = [self._request(job.attempts + j) for j in range(batch)]
-                if batch == 1:
-                    outcomes = self.model.complete_many([planned[0][0]], max_concurrency=1)
-                else:
-                    outcomes = self.model.complete_many([p[0] for p in planned], max_concurrency=batch)
-                for (_, context), outcome in zip(planned, outcomes):
-                    job.attempts += 1
-                    if not outcome.ok:
-                        job.rejections[f"model_{outcome.reason}"] += 1
-                        continue
-                    try:
-                        fields, text = validate_sample(outcome.parsed, cfg.kind, self.bounds)
-                    except SampleRejected as rej:
-                        job.rejections[rej.reason] += 1
-                        continue
-                    vector = self.embedder.embed([text])[0]
-                    verdict = self.novelty.check(text, vector)
-                    if not verdict.novel:
-                        job.rejections[verdict.reason] += 1
-                        continue
-                    if self._copied_prompt(fields, context):
-                        job.rejections["copied_prompt"] += 1
-                        continue
-                    if accepted >= job.target:
-                        break
-                    job.usage = _merge_usage(self.base_usage, self.model.usage.snapshot())
-                    self._store(fields, text, vector, context, outcome)
-                    accepted += 1
-                    made += 1
-                    self.progress.advance(1)
-                job.usage = _merge_usage(self.base_usage, self.model.usage.snapshot())
+
+        def next_request(in_flight: int) -> tuple[dict, dict] | None:
+            nonlocal planned
+            if accepted >= job.target or planned >= cfg.attempt_budget or in_flight >= self._wanted_in_flight(
+                    accepted):
+                return None
+            request, context = self._request(planned)
+            planned += 1
+            return context, request
+
+        def on_result(context: dict, outcome) -> None:
+            nonlocal accepted, made, surplus
+            if accepted >= job.target:
+                surplus += 1
+                return
+            job.attempts += 1
+            judged = self._judge(context, outcome)
+            job.usage = _merge_usage(self.base_usage, self.model.usage.snapshot(), surplus)
+            if isinstance(judged, str):
+                job.rejections[judged] += 1
                 with self.cat.transaction():
                     jobstore.save_job(self.cat, job)
-                describe = getattr(self.progress, "set_description", None)
-                if describe:
-                    describe(f"generating {job.dataset}: {accepted} accepted, {sum(job.rejections.values())} rejected")
-            if accepted >= job.target:
-                job.status = "done"
+            else:
+                self._store(*judged, context, outcome)
+                accepted += 1
+                made += 1
+                self.progress.advance(1)
+            describe = getattr(self.progress, "set_description", None)
+            if describe:
+                describe(f"generating {job.dataset}: {accepted} accepted, {sum(job.rejections.values())} rejected")
+
+        try:
+            self.model.complete_stream(next_request, on_result, max_concurrency=cfg.concurrency)
+            job.usage = _merge_usage(self.base_usage, self.model.usage.snapshot(), surplus)
+            job.status = "done" if accepted >= job.target else "exhausted"
             with self.cat.transaction():
                 jobstore.save_job(self.cat, job)
         finally:
@@ -289,9 +320,10 @@ class _Run:
         return made
 
 
-def _merge_usage(base: dict, current: dict) -> dict:
-    """Usage of earlier runs of the job plus this run's."""
+def _merge_usage(base: dict, current: dict, surplus: int = 0) -> dict:
+    """Usage of earlier runs of the job plus this run's (``surplus``: answers that came after the target)."""
     out = dict(current)
+    out["surplus"] = base.get("surplus", 0) + surplus
     for key in ("calls", "succeeded", "failed", "attempts", "prompt_tokens", "completion_tokens", "total_tokens"):
         out[key] = base.get(key, 0) + current.get(key, 0)
     for key in ("failures", "retries"):

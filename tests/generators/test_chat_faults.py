@@ -191,6 +191,38 @@ def test_batch_keeps_input_order_and_reports_failures(fake_endpoint: FakeEndpoin
     assert not failed[0].ok and failed[0].reason == "server_error" and failed[0].errors == ("server_error",)
 
 
+def test_stream_plans_each_request_after_the_results_so_far(fake_endpoint: FakeEndpoint) -> None:
+    # Request i answers "r{i}" after a delay that makes later requests finish first within a wave.
+    def decide(active: int, payload: dict) -> Reply:
+        i = payload["seed"]
+        return Reply(body=completion_body(f"r{i}"), delay=0.05 * (3 - i % 3))
+
+    fake_endpoint.decide = decide
+    model = model_for(fake_endpoint)
+    seen: list[str] = []
+    asked: list[tuple[int, int]] = []  # (in flight as reported, results seen) at each planning
+    sent = 0
+
+    def next_request(in_flight: int):
+        nonlocal sent
+        asked.append((in_flight, len(seen)))
+        if sent == 7 or in_flight >= 3:
+            return None
+        sent += 1
+        return sent - 1, {"messages": [{"role": "user", "content": f"after {len(seen)} results"}], "seed": sent - 1}
+
+    stats = model.complete_stream(next_request, lambda tag, outcome: seen.append(outcome.text), max_concurrency=4)
+    assert sorted(seen) == [f"r{i}" for i in range(7)]
+    assert seen[:3] == ["r2", "r1", "r0"]  # completion order, not sending order
+    assert fake_endpoint.peak_active == 3  # the caller's own cap (3), below max_concurrency (4)
+    assert stats.requests == 7 and stats.succeeded == 7 and model.last_batch is stats
+    # After the first wave every request was planned knowing at least one more result.
+    planned_after = [int(r["messages"][0]["content"].split()[1]) for r in fake_endpoint.requests]
+    assert sorted(planned_after)[:3] == [0, 0, 0] and min(sorted(planned_after)[3:]) >= 1
+    # The reported count of requests in flight never exceeds what was sent minus what came back.
+    assert all(in_flight <= 3 for in_flight, _ in asked)
+
+
 def test_batch_rejects_bad_requests_before_sending(fake_endpoint: FakeEndpoint) -> None:
     model = model_for(fake_endpoint)
     with pytest.raises(BadInput, match=r"requests\[1\]"):

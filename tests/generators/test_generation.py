@@ -122,6 +122,34 @@ def test_rate_limits_server_errors_and_hangs_are_retried(cat, fake_endpoint):
     assert gap >= 1.0
 
 
+def test_concurrent_job_keeps_only_the_needed_requests_in_flight(cat, fake_endpoint):
+    seeded(cat)
+    replies = iter(NOVEL)
+    fake_endpoint.decide = lambda active, payload: Reply(delay=1.0, body=completion_body(json.dumps(
+        dict(zip(("prompt", "response"), next(replies))))))
+    report = generate_text(cat, GenerationConfig(dataset="wide", n=3, ground_on=["seed"], k=1, task="x",
+                                                 concurrency=8), model=fake_model(fake_endpoint))
+    # Before any result the job assumes half its attempts pass: 3 samples -> 6 in flight, not 8.
+    assert fake_endpoint.peak_active == 6 and len(fake_endpoint.requests) == 6
+    # The first three answers fill the target; the other three are counted, not stored.
+    assert report.accepted == 3 and report.attempts == 3 and report.usage["surplus"] == 3
+    assert cat.dataset("wide").row_count == 3
+    assert cat.show("wide")["section:generation"][0]["usage"]["surplus"] == 3
+
+
+def test_duplicated_grounding_records_give_one_anchor(cat, fake_endpoint):
+    import re
+
+    seeded(cat)
+    cat.add_records("seed", [dict(SUPPORT_PAIRS[0], id="p1-again")], origin="real", id_field="id")
+    fake_endpoint.script = [sample(*pair) for pair in NOVEL[:5]]
+    generate_text(cat, GenerationConfig(dataset="spread", n=5, ground_on=["seed"], k=1, task="x", seed=2),
+                  model=fake_model(fake_endpoint))
+    anchors = [re.search(r'same subject as: "(.*?)"', r["messages"][-1]["content"]).group(1)
+               for r in fake_endpoint.requests]
+    assert sorted(anchors) == sorted(p["prompt"] for p in SUPPORT_PAIRS)
+
+
 def test_a_failing_endpoint_exhausts_the_budget_and_resume_finishes(cat, fake_endpoint):
     from catalog.errors import SynthcatError
 
