@@ -3,6 +3,8 @@
     python benchmarks/generation.py --seed-file data/demo_pairs.jsonl --n 8
     python benchmarks/generation.py --seed-file data/demo_pairs.jsonl --n 8 --base-url http://127.0.0.1:8080/v1 \
         --concurrency 4
+    python benchmarks/generation.py --seed-file data/demo_pairs.jsonl --n 8 --skip-local \
+        --llama-server-bin PATH/llama-server --parallel 8 --concurrency 8 --rounds 6
 
 Reports, as JSON:
 - local backend: accepted samples per minute, attempts and rejections by reason, for a grounded
@@ -10,10 +12,12 @@ Reports, as JSON:
 - diversity of each job's samples against the seed set: distinct-1/2, mean pairwise cosine, share
   of samples whose nearest seed neighbour has cosine >= 0.9, near-copy share (grounded should
   repeat the catalog less);
-- with --base-url (any OpenAI-compatible server, e.g. llama.cpp's llama-server with parallel
-  slots): the same grounded job (same seed) sequentially (concurrency 1) and with --concurrency C,
-  --rounds times alternating which goes first; the ratios of accepted samples per minute, attempts
-  per minute and completion tokens per second, median over rounds (target >= 1.5x with parallel slots).
+- with --base-url (any OpenAI-compatible server) or --llama-server-bin (llama.cpp's llama-server,
+  started afresh for each pass with --parallel slots, so no pass finds the other's prompts in the
+  server's cache): the same grounded job sequentially (concurrency 1) and with --concurrency C, --rounds
+  times alternating which goes first (round r uses seed + 1000 + r for both passes); the ratios of
+  accepted samples per minute, attempts per minute and completion tokens per second, median over
+  rounds (target >= 1.5x with parallel slots).
 """
 
 from __future__ import annotations
@@ -44,7 +48,7 @@ def run_job(cat, name: str, n: int, *, grounded: bool, k: int, seed: int, model,
     return {"accepted": report.accepted, "attempts": report.attempts, "rejections": report.rejections,
             "seconds": report.seconds, "accepted_per_minute": round(report.accepted / minutes, 2) if minutes else None,
             "acceptance_rate": round(report.accepted / report.attempts, 3) if report.attempts else None,
-            "completion_tokens": report.usage.get("completion_tokens")}
+            "completion_tokens": report.usage.get("completion_tokens"), "surplus": report.usage.get("surplus", 0)}
 
 
 def diversity(cat, name: str) -> dict:
@@ -66,23 +70,50 @@ def diversity(cat, name: str) -> dict:
 
 
 def served(cat, args: argparse.Namespace) -> dict:
-    """The same grounded job (same seed, so the same planned requests) sequentially and with
-    --concurrency C against one server, --rounds times, alternating which goes first."""
+    """The same grounded job sequentially and with --concurrency C against one kind of server,
+    --rounds times, alternating which goes first.
+
+    With --llama-server-bin each pass gets a freshly started server: llama-server keeps the prompts
+    it has seen (per slot and in its RAM cache), and the pass that went second would otherwise find
+    the other pass's prompts already evaluated."""
     import statistics
 
+    from chat_throughput import _cpu_seconds, start_server
+
     from generators.chat import load_chat_model
+    from generators.chat.local import bundled_model_path
 
     spec = f"openai:{args.model_name}"
-    rounds = []
+    rounds, server_info = [], None
     for r in range(args.rounds):
         out = {}
         order = [("sequential", 1), ("concurrent", args.concurrency)]
         for mode, conc in order if r % 2 == 0 else order[::-1]:
-            model = load_chat_model(spec, base_url=args.base_url, timeout=300)
-            res = run_job(cat, f"served-{mode}-{r}", args.n, grounded=True, k=args.k, seed=args.seed + 1000,
-                          model=model, concurrency=conc, max_tokens=args.max_tokens)
+            proc, base_url = None, args.base_url
+            if args.llama_server_bin:
+                log = Path(tempfile.mkdtemp(prefix="synthcat-server-")) / "server.log"
+                server_args = argparse.Namespace(llama_server_bin=args.llama_server_bin, n_ctx=args.n_ctx,
+                                                 parallel=args.parallel, threads=args.threads_server,
+                                                 server_args=args.server_args)
+                proc, base_url, server_info = start_server(server_args, str(bundled_model_path()), log)
+            try:
+                model = load_chat_model(spec, base_url=base_url, timeout=300)
+                cpu_before = _cpu_seconds(proc.pid if proc else None)
+                res = run_job(cat, f"served-{mode}-{r}", args.n, grounded=True, k=args.k,
+                              seed=args.seed + 1000 + r, model=model, concurrency=conc, max_tokens=args.max_tokens)
+                cpu_after = _cpu_seconds(proc.pid if proc else None)
+            finally:
+                if proc is not None:
+                    proc.terminate()
+                    proc.wait(timeout=30)
+            # One seed per round, shared by both passes: with a fixed seed the sequential pass would
+            # replay one draw of the acceptance process every round.
+            res["seed"] = args.seed + 1000 + r
             res["attempts_per_minute"] = round(res["attempts"] / res["seconds"] * 60, 2)
             res["completion_tokens_per_s"] = round((res["completion_tokens"] or 0) / res["seconds"], 2)
+            if cpu_before is not None and cpu_after is not None:
+                # ~ --threads when the server had its cores; ~1 when another job took one.
+                res["server_cpu_share"] = round((cpu_after - cpu_before) / res["seconds"], 2)
             out[mode] = res
         for key in ("accepted_per_minute", "attempts_per_minute", "completion_tokens_per_s"):
             seq, par = out["sequential"][key], out["concurrent"][key]
@@ -93,8 +124,17 @@ def served(cat, args: argparse.Namespace) -> dict:
         values = [r[key] for r in rounds if r[key] is not None]
         return round(statistics.median(values), 3) if values else None
 
-    return {"base_url": args.base_url, "concurrency": args.concurrency, "max_tokens": args.max_tokens,
-            "rounds": rounds,
+    totals = {mode: {"accepted": sum(r[mode]["accepted"] for r in rounds),
+                     "attempts": sum(r[mode]["attempts"] for r in rounds),
+                     "seconds": round(sum(r[mode]["seconds"] for r in rounds), 2)}
+              for mode in ("sequential", "concurrent")}
+    for t in totals.values():
+        t["accepted_per_minute"] = round(t["accepted"] / t["seconds"] * 60, 2)
+        t["acceptance_rate"] = round(t["accepted"] / t["attempts"], 3)
+    return {"base_url": args.base_url, "server": server_info, "concurrency": args.concurrency,
+            "max_tokens": args.max_tokens, "rounds": rounds, "totals": totals,
+            "speedup_accepted_per_minute_pooled": round(totals["concurrent"]["accepted_per_minute"]
+                                                        / totals["sequential"]["accepted_per_minute"], 3),
             "speedup_accepted_per_minute_median": median("speedup_accepted_per_minute"),
             "speedup_attempts_per_minute_median": median("speedup_attempts_per_minute"),
             "speedup_completion_tokens_per_s_median": median("speedup_completion_tokens_per_s")}
@@ -108,6 +148,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="local model threads")
     parser.add_argument("--base-url", help="OpenAI-compatible server for the sequential vs concurrent run")
+    parser.add_argument("--llama-server-bin", help="llama.cpp's llama-server: start a fresh one for each pass")
+    parser.add_argument("--parallel", type=int, default=8, help="llama-server slots (default 8)")
+    parser.add_argument("--server-threads", dest="threads_server", type=int, default=2,
+                        help="llama-server CPU threads (default 2)")
+    parser.add_argument("--n-ctx", type=int, default=2048, help="llama-server context per slot (default 2048)")
+    parser.add_argument("--server-args", default="--poll 0", help='extra llama-server flags (default "--poll 0")')
     parser.add_argument("--model-name", default="smollm2", help="model name to send to --base-url")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=1, help="sequential/concurrent pairs against --base-url")
@@ -133,7 +179,7 @@ def main() -> None:
                 report["local_ungrounded"] = run_job(cat, "ungrounded", args.n, grounded=False, k=0,
                                                      seed=args.seed, model=local, max_tokens=args.max_tokens)
                 report["local_ungrounded"]["diversity"] = diversity(cat, "ungrounded")
-            if args.base_url:
+            if args.base_url or args.llama_server_bin:
                 report["server"] = served(cat, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
