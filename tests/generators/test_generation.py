@@ -140,14 +140,15 @@ def test_concurrent_job_keeps_only_the_needed_requests_in_flight(cat, fake_endpo
 def test_duplicated_grounding_records_give_one_anchor(cat, fake_endpoint):
     import re
 
-    seeded(cat)
-    cat.add_records("seed", [dict(SUPPORT_PAIRS[0], id="p1-again")], origin="real", id_field="id")
+    cat.add_records("seed", [*SUPPORT_PAIRS, dict(SUPPORT_PAIRS[0], id="p1-again")], origin="real", id_field="id")
     fake_endpoint.script = [sample(*pair) for pair in NOVEL[:5]]
     generate_text(cat, GenerationConfig(dataset="spread", n=5, ground_on=["seed"], k=1, task="x", seed=2),
                   model=fake_model(fake_endpoint))
     anchors = [re.search(r'same subject as: "(.*?)"', r["messages"][-1]["content"]).group(1)
                for r in fake_endpoint.requests]
-    assert sorted(anchors) == sorted(p["prompt"] for p in SUPPORT_PAIRS)
+    distinct = {p["prompt"] for p in SUPPORT_PAIRS}  # p5 repeats p2's prompt; p1 was added twice here
+    assert len(distinct) == 4 and set(anchors[:4]) == distinct
+    assert anchors[4] == anchors[0]  # five samples from four subjects: the cycle starts again
 
 
 def test_a_failing_endpoint_exhausts_the_budget_and_resume_finishes(cat, fake_endpoint):
