@@ -92,7 +92,7 @@ def _server_version(binary: str) -> str:
     return " | ".join(line for line in lines if line.startswith(("version", "built with"))) or "unknown"
 
 
-def _cpu_seconds(pid: int | None) -> float | None:
+def process_cpu_seconds(pid: int | None) -> float | None:
     """User + system CPU time the server process has used so far (Linux /proc), or None."""
     if pid is None:
         return None
@@ -104,11 +104,11 @@ def _cpu_seconds(pid: int | None) -> float | None:
 
 
 def run(model, requests: list[dict], concurrency: int, server_pid: int | None = None) -> dict:
-    cpu_before = _cpu_seconds(server_pid)
+    cpu_before = process_cpu_seconds(server_pid)
     started = time.monotonic()
     results = model.complete_many(requests, max_concurrency=concurrency)
     wall = time.monotonic() - started
-    cpu_after = _cpu_seconds(server_pid)
+    cpu_after = process_cpu_seconds(server_pid)
     ok = [r for r in results if r.ok]
     tokens = sum(r.completion_tokens for r in ok)
     out = {"concurrency": concurrency, "requests": len(requests), "succeeded": len(ok), "wall_s": round(wall, 3),

@@ -78,7 +78,7 @@ def served(cat, args: argparse.Namespace) -> dict:
     the other pass's prompts already evaluated."""
     import statistics
 
-    from chat_throughput import _cpu_seconds, start_server
+    from chat_throughput import process_cpu_seconds, start_server
 
     from generators.chat import load_chat_model
     from generators.chat.local import bundled_model_path
@@ -88,6 +88,9 @@ def served(cat, args: argparse.Namespace) -> dict:
     for r in range(args.rounds):
         out = {}
         order = [("sequential", 1), ("concurrent", args.concurrency)]
+        # One seed per round, shared by both passes: with a fixed seed the sequential pass would
+        # replay one draw of the acceptance process every round.
+        seed = args.seed + 1000 + r
         for mode, conc in order if r % 2 == 0 else order[::-1]:
             proc, base_url = None, args.base_url
             if args.llama_server_bin:
@@ -98,17 +101,15 @@ def served(cat, args: argparse.Namespace) -> dict:
                 proc, base_url, server_info = start_server(server_args, str(bundled_model_path()), log)
             try:
                 model = load_chat_model(spec, base_url=base_url, timeout=300)
-                cpu_before = _cpu_seconds(proc.pid if proc else None)
+                cpu_before = process_cpu_seconds(proc.pid if proc else None)
                 res = run_job(cat, f"served-{mode}-{r}", args.n, grounded=True, k=args.k,
-                              seed=args.seed + 1000 + r, model=model, concurrency=conc, max_tokens=args.max_tokens)
-                cpu_after = _cpu_seconds(proc.pid if proc else None)
+                              seed=seed, model=model, concurrency=conc, max_tokens=args.max_tokens)
+                cpu_after = process_cpu_seconds(proc.pid if proc else None)
             finally:
                 if proc is not None:
                     proc.terminate()
                     proc.wait(timeout=30)
-            # One seed per round, shared by both passes: with a fixed seed the sequential pass would
-            # replay one draw of the acceptance process every round.
-            res["seed"] = args.seed + 1000 + r
+            res["seed"] = seed
             res["attempts_per_minute"] = round(res["attempts"] / res["seconds"] * 60, 2)
             res["completion_tokens_per_s"] = round((res["completion_tokens"] or 0) / res["seconds"], 2)
             if cpu_before is not None and cpu_after is not None:

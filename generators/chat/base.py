@@ -176,8 +176,6 @@ class ChatModel:
         the caller's thread (KeyboardInterrupt, or from ``on_result``) propagates at once: queued
         requests are dropped and requests in flight make no further attempts.
         """
-        if max_concurrency < 1:
-            raise BadInput(f"max_concurrency must be >= 1, got {max_concurrency}", field="max_concurrency")
         reqs = [_as_request(r, i) for i, r in enumerate(requests)]
         for r in reqs:
             _check_options(r)

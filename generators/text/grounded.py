@@ -280,8 +280,8 @@ class _Run:
 
         def next_request(in_flight: int) -> tuple[dict, dict] | None:
             nonlocal planned
-            if accepted >= job.target or planned >= cfg.attempt_budget or in_flight >= self._wanted_in_flight(
-                    accepted):
+            done = accepted >= job.target or planned >= cfg.attempt_budget
+            if done or in_flight >= self._wanted_in_flight(accepted):
                 return None
             request, context = self._request(planned)
             planned += 1
