@@ -78,7 +78,7 @@ def served(cat, args: argparse.Namespace) -> dict:
     the other pass's prompts already evaluated."""
     import statistics
 
-    from chat_throughput import process_cpu_seconds, start_server
+    from chat_throughput import process_cpu_seconds, start_server, warm_up
 
     from generators.chat import load_chat_model
     from generators.chat.local import bundled_model_path
@@ -101,6 +101,7 @@ def served(cat, args: argparse.Namespace) -> dict:
                 proc, base_url, server_info = start_server(server_args, str(bundled_model_path()), log)
             try:
                 model = load_chat_model(spec, base_url=base_url, timeout=300)
+                warm_up(model, args.concurrency)
                 cpu_before = process_cpu_seconds(proc.pid if proc else None)
                 res = run_job(cat, f"served-{mode}-{r}", args.n, grounded=True, k=args.k,
                               seed=seed, model=model, concurrency=conc, max_tokens=args.max_tokens)
