@@ -23,6 +23,7 @@ those where another job took one.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -33,6 +34,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -87,6 +89,23 @@ def start_server(args: argparse.Namespace, model_path: str, log: Path) -> tuple[
     return proc, base_url, info
 
 
+@contextlib.contextmanager
+def running_server(args: argparse.Namespace, model_path: str,
+                   log: Path) -> Iterator[tuple[subprocess.Popen, str, dict]]:
+    """:func:`start_server` for the length of a ``with`` block; stopped after it (killed if it has
+    not exited 30 s after being asked to)."""
+    proc, base_url, info = start_server(args, model_path, log)
+    try:
+        yield proc, base_url, info
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def _server_version(binary: str) -> str:
     try:
         out = subprocess.run([binary, "--version"], capture_output=True, text=True, timeout=30)
@@ -123,8 +142,7 @@ def grounded_requests(seed_file: Path, count: int, k: int, seed: int, max_tokens
     requests = []
     for i in range(count):
         anchor, *shown = rng.sample(pairs, k + 1)
-        examples = [format_example({"prompt": p["prompt"], "response": p["response"]}, "pairs", n)
-                    for n, p in enumerate(shown, start=1)]
+        examples = [format_example(p, "pairs", n) for n, p in enumerate(shown, start=1)]
         messages = build_messages(DEFAULT_TEMPLATE, task="more examples like those in seed", kind="pairs",
                                   anchor=anchor["prompt"], examples=examples)
         requests.append({"messages": messages, "seed": seed + i, "temperature": 0.8, "max_tokens": max_tokens,
@@ -169,34 +187,28 @@ def one_pass(args: argparse.Namespace, requests: list[dict], concurrency: int, t
     """Run REQUESTS once at CONCURRENCY. A server started here is started fresh for the pass: a
     server keeps the prompts it has evaluated, and a pass that followed another on the same server
     would find them already evaluated."""
-    proc = None
-    try:
-        if args.base_url:
-            base_url = args.base_url
-        else:
+    with contextlib.ExitStack() as stack:
+        proc, base_url = None, args.base_url
+        if not base_url:
             from generators.chat.local import bundled_model_path
 
             model_path = args.model_path or str(bundled_model_path())
-            proc, base_url, started = start_server(args, model_path, tmp / f"server-{time.monotonic_ns()}.log")
+            log = tmp / f"server-{time.monotonic_ns()}.log"
+            proc, base_url, started = stack.enter_context(running_server(args, model_path, log))
             info.update(started, threads=args.threads)
         model = load_chat_model(f"openai:{args.model_name}", base_url=base_url, timeout=300, max_retries=3,
                                 retry_seed=args.seed)
         warm_up(model, args.concurrency)
         return run(model, requests, concurrency, proc.pid if proc is not None else None)
-    finally:
-        if proc is not None:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
 
 
-def _ratio(concurrent: float, sequential: float) -> float | None:
+def ratio(concurrent: float | None, sequential: float | None) -> float | None:
+    """concurrent / sequential to 3 decimals, or None when either is missing or zero."""
     return round(concurrent / sequential, 3) if sequential and concurrent else None
 
 
-def _median(values) -> float | None:
+def median_of(values: Iterable[float | None]) -> float | None:
+    """Median of the values that are present, to 3 decimals (None if none is)."""
     present = [v for v in values if v is not None]
     return round(statistics.median(present), 3) if present else None
 
@@ -247,11 +259,11 @@ def main() -> None:
             passes = {c: one_pass(args, requests, c, Path(tmp), info) for c in order}
             seq, conc = passes[1], passes[args.concurrency]
             one = {"sequential": seq, "concurrent": conc,
-                   "speedup_tokens_per_s": _ratio(conc["completion_tokens_per_s"], seq["completion_tokens_per_s"]),
-                   "speedup_requests_per_s": _ratio(conc["requests_per_s"], seq["requests_per_s"])}
+                   "speedup_tokens_per_s": ratio(conc["completion_tokens_per_s"], seq["completion_tokens_per_s"]),
+                   "speedup_requests_per_s": ratio(conc["requests_per_s"], seq["requests_per_s"])}
             if "completion_tokens_per_server_cpu_s" in seq and "completion_tokens_per_server_cpu_s" in conc:
-                one["speedup_tokens_per_server_cpu_s"] = round(conc["completion_tokens_per_server_cpu_s"]
-                                                               / seq["completion_tokens_per_server_cpu_s"], 3)
+                one["speedup_tokens_per_server_cpu_s"] = ratio(conc["completion_tokens_per_server_cpu_s"],
+                                                               seq["completion_tokens_per_server_cpu_s"])
             rounds.append(one)
     load = os.getloadavg()
     if args.base_url is None:
@@ -269,10 +281,9 @@ def main() -> None:
                     "load_avg_after": [round(x, 2) for x in load],
                     "note": "CPU shared with other jobs: figures are noisy"},
         "rounds": rounds,
-        "speedup_tokens_per_s_median": _median(r["speedup_tokens_per_s"] for r in rounds),
-        "speedup_requests_per_s_median": _median(r["speedup_requests_per_s"] for r in rounds),
-        "speedup_tokens_per_server_cpu_s_median": round(statistics.median(
-            r["speedup_tokens_per_server_cpu_s"] for r in rounds), 3)
+        "speedup_tokens_per_s_median": median_of(r["speedup_tokens_per_s"] for r in rounds),
+        "speedup_requests_per_s_median": median_of(r["speedup_requests_per_s"] for r in rounds),
+        "speedup_tokens_per_server_cpu_s_median": median_of(r["speedup_tokens_per_server_cpu_s"] for r in rounds)
         if all("speedup_tokens_per_server_cpu_s" in r for r in rounds) and rounds else None,
         "target_speedup": 1.5,
     }, indent=2))

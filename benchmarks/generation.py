@@ -76,9 +76,9 @@ def served(cat, args: argparse.Namespace) -> dict:
     With --llama-server-bin each pass gets a freshly started server: llama-server keeps the prompts
     it has seen (per slot and in its RAM cache), and the pass that went second would otherwise find
     the other pass's prompts already evaluated."""
-    import statistics
+    import contextlib
 
-    from chat_throughput import process_cpu_seconds, start_server, warm_up
+    from chat_throughput import median_of, process_cpu_seconds, ratio, running_server, warm_up
 
     from generators.chat import load_chat_model
     from generators.chat.local import bundled_model_path
@@ -92,24 +92,21 @@ def served(cat, args: argparse.Namespace) -> dict:
         # replay one draw of the acceptance process every round.
         seed = args.seed + 1000 + r
         for mode, conc in order if r % 2 == 0 else order[::-1]:
-            proc, base_url = None, args.base_url
-            if args.llama_server_bin:
-                log = Path(tempfile.mkdtemp(prefix="synthcat-server-")) / "server.log"
-                server_args = argparse.Namespace(llama_server_bin=args.llama_server_bin, n_ctx=args.n_ctx,
-                                                 parallel=args.parallel, threads=args.threads_server,
-                                                 server_args=args.server_args)
-                proc, base_url, server_info = start_server(server_args, str(bundled_model_path()), log)
-            try:
+            with contextlib.ExitStack() as stack:
+                proc, base_url = None, args.base_url
+                if args.llama_server_bin:
+                    log = Path(tempfile.mkdtemp(prefix="synthcat-server-")) / "server.log"
+                    server_args = argparse.Namespace(llama_server_bin=args.llama_server_bin, n_ctx=args.n_ctx,
+                                                     parallel=args.parallel, threads=args.threads_server,
+                                                     server_args=args.server_args)
+                    proc, base_url, server_info = stack.enter_context(
+                        running_server(server_args, str(bundled_model_path()), log))
                 model = load_chat_model(spec, base_url=base_url, timeout=300)
                 warm_up(model, args.concurrency)
                 cpu_before = process_cpu_seconds(proc.pid if proc else None)
                 res = run_job(cat, f"served-{mode}-{r}", args.n, grounded=True, k=args.k,
                               seed=seed, model=model, concurrency=conc, max_tokens=args.max_tokens)
                 cpu_after = process_cpu_seconds(proc.pid if proc else None)
-            finally:
-                if proc is not None:
-                    proc.terminate()
-                    proc.wait(timeout=30)
             res["seed"] = seed
             res["attempts_per_minute"] = round(res["attempts"] / res["seconds"] * 60, 2)
             res["completion_tokens_per_s"] = round((res["completion_tokens"] or 0) / res["seconds"], 2)
@@ -118,13 +115,11 @@ def served(cat, args: argparse.Namespace) -> dict:
                 res["server_cpu_share"] = round((cpu_after - cpu_before) / res["seconds"], 2)
             out[mode] = res
         for key in ("accepted_per_minute", "attempts_per_minute", "completion_tokens_per_s"):
-            seq, par = out["sequential"][key], out["concurrent"][key]
-            out[f"speedup_{key}"] = round(par / seq, 3) if seq and par else None
+            out[f"speedup_{key}"] = ratio(out["concurrent"][key], out["sequential"][key])
         rounds.append(out)
 
     def median(key: str) -> float | None:
-        values = [r[key] for r in rounds if r[key] is not None]
-        return round(statistics.median(values), 3) if values else None
+        return median_of(r[key] for r in rounds)
 
     totals = {mode: {"accepted": sum(r[mode]["accepted"] for r in rounds),
                      "attempts": sum(r[mode]["attempts"] for r in rounds),
