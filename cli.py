@@ -24,14 +24,19 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 index_app = typer.Typer(help="Inspect and rebuild the FAISS vector indexes.", no_args_is_help=True)
 app.add_typer(index_app, name="index")
 generate_app = typer.Typer(help="Generate synthetic data: grounded text, or tables.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
+runs_app = typer.Typer(help="List, inspect and undo dedup runs.", no_args_is_help=True)
+app.add_typer(runs_app, name="dedup-runs")
 
-out = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
+# Data is printed as plain text: no console markup, emoji codes or highlighting, so a record holding
+# "[/x]", "[bold]" or ":x:" prints exactly as stored. Styling is applied explicitly (style=, Text).
+out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
+err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 CatalogOpt = Annotated[
     str | None,
@@ -67,6 +72,10 @@ def handles_errors(fn):
         except SynthcatError as exc:
             err.print(f"error: {exc}", style="red", markup=False, highlight=False)
             raise typer.Exit(1) from None
+        except OSError as exc:  # the environment refused a file operation: not a bug in synthcat
+            where = f" {exc.filename}" if exc.filename else ""
+            err.print(f"error: cannot access{where}: {exc.strerror or exc}", style="red")
+            raise typer.Exit(1) from None
         except KeyboardInterrupt:
             err.print("interrupted: nothing from the unfinished step was saved", style="yellow",
                       markup=False, highlight=False)
@@ -84,7 +93,9 @@ def open_catalog(*, write: bool):
 
 
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    from catalog.json_values import json_safe
+
+    sys.stdout.write(json.dumps(json_safe(data), indent=2, ensure_ascii=False, default=str, allow_nan=False) + "\n")
 
 
 class RichProgress:
@@ -100,7 +111,7 @@ class RichProgress:
             TimeRemainingColumn,
         )
 
-        self._progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+        self._progress = Progress(TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(),
                                   TimeElapsedColumn(), TimeRemainingColumn(), console=err, transient=True,
                                   disable=not err.is_terminal)
         self._task = None
@@ -194,6 +205,7 @@ def import_cmd(
         help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2).")] = None,
     skip_bad: Annotated[Path | None, typer.Option(
         help="Import the valid rows and write each rejected row with its reason to this file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --skip-bad file if it exists.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Import a file as a new dataset (all or nothing, unless --skip-bad)."""
@@ -202,7 +214,7 @@ def import_cmd(
     options = dict(text_fields=text_field or None, prompt_field=prompt_field, response_field=response_field,
                    messages_field=messages_field, id_field=id_field, quality_field=quality_field,
                    description=description, tags=tag or (), embed=not no_embed, embedder=embedder,
-                   skip_bad=skip_bad)
+                   skip_bad=skip_bad, force=force)
     with open_catalog(write=True) as cat, RichProgress() as progress:
         result = import_file(cat, file, dataset, origin=origin, kind=kind, fmt=fmt, progress=progress, **options)
     if as_json:
@@ -228,13 +240,15 @@ def export_cmd(
     fmt: Annotated[str | None, typer.Option(
         "--format", help="jsonl, csv, parquet, or chat (chat-message JSONL for fine-tuning).")] = None,
     include_removed: Annotated[bool, typer.Option(help="Also export records removed by dedup.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Replace the file (and its sidecar) if it exists.")]
+    = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Export a dataset, with a FILE.meta.json sidecar (metadata, origin, lineage, hashes)."""
     from catalog.exporter import export_dataset
 
     with open_catalog(write=False) as cat:
-        result = export_dataset(cat, name, out_file, fmt=fmt, include_removed=include_removed)
+        result = export_dataset(cat, name, out_file, fmt=fmt, include_removed=include_removed, force=force)
     if as_json:
         print_json(result)
     else:
@@ -294,12 +308,12 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
                 columns = [c for c in value[0] if c not in ("usage", "created_at")]
                 render_table([{c: _cell_json(v.get(c)) for c in columns} for v in value], columns, title=key[8:])
             else:
-                out.print(f"[bold]{key[8:]}[/bold]")
+                out.print(key[8:], style="bold")
                 out.print_json(data=value, default=str)
     if info.get("columns"):
         render_table(info["columns"], ["name", "type"], title="columns")
     if info.get("sample"):
-        out.print("[bold]sample[/bold]")
+        out.print("sample", style="bold")
         for row in info["sample"]:
             out.print(json.dumps(row, ensure_ascii=False, default=str)[:400], markup=False, highlight=False)
 
@@ -308,9 +322,12 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
 @handles_errors
 def delete_cmd(name: Annotated[str, typer.Argument(help="Dataset to delete.")],
                yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask.")] = False,
+               force: Annotated[bool, typer.Option(
+                   "--force", help="Also when other datasets were derived from it (they lose those lineage links).")]
+               = False,
                as_json: JsonOpt = False) -> None:
-    """Delete a dataset, its records, lineage and vectors."""
-    from catalog.inspect import delete_dataset
+    """Delete a dataset, its records, lineage, vectors and everything that refers to them."""
+    from catalog.deletion import delete_dataset
 
     with open_catalog(write=True) as cat:
         ds = cat.dataset(name)
@@ -319,27 +336,36 @@ def delete_cmd(name: Annotated[str, typer.Argument(help="Dataset to delete.")],
                 err.print("refusing to delete without confirmation: pass --yes", style="red")
                 raise typer.Exit(1)
             typer.confirm(f"delete dataset '{name}' ({ds.row_count} rows, {ds.origin})?", abort=True)
-        result = delete_dataset(cat, name)
+        result = delete_dataset(cat, name, force=force)
     if as_json:
         print_json(result)
-    else:
-        out.print(f"deleted '{name}' ({result['rows']} rows)")
+        return
+    out.print(f"deleted '{name}' ({result['rows']} rows)")
+    for child in result["children"]:
+        out.print(f"  '{child['dataset']}' no longer names it as a parent and lost {child['lineage_links']} "
+                  "lineage links to its records")
 
 
 @app.command("sql")
 @handles_errors
 def sql_cmd(query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
-            limit: Annotated[int | None, typer.Option(help="At most this many rows.")] = 1000,
+            limit: Annotated[int, typer.Option(help="At most this many rows (at least 1).")] = 1000,
             as_json: JsonOpt = False) -> None:
-    """Run a read-only SQL query against the catalog."""
+    """Run a read-only SQL query against the catalog (it can read the catalog and nothing else)."""
+    from catalog.errors import BadInput
     from catalog.inspect import run_sql
 
+    if limit < 1:
+        raise BadInput(f"--limit must be at least 1, got {limit}", field="--limit")
     with open_catalog(write=False) as cat:
         result = run_sql(cat, query, limit=limit)
+    rows = [dict(zip(result["columns"], row)) for row in result["rows"]]
     if as_json:
-        print_json([dict(zip(result["columns"], row)) for row in result["rows"]])
-    else:
-        render_table([dict(zip(result["columns"], row)) for row in result["rows"]], result["columns"])
+        print_json(rows)
+        return
+    render_table(rows, result["columns"])
+    if result["truncated"]:
+        err.print(f"showing the first {limit} rows (raise --limit for more)", style="yellow")
 
 
 @app.command("embed")
@@ -405,7 +431,13 @@ def _read_queries(path: Path) -> list[tuple[str, str]]:
     if not path.exists():
         raise BadInput("queries file not found", file=str(path))
     queries = []
-    for line_no, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+    if path.is_dir():
+        raise BadInput("is a directory, not a queries file", file=str(path))
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise BadInput(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)) from None
+    for line_no, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
@@ -449,14 +481,23 @@ def search_cmd(
     queries: Annotated[Path | None, typer.Option(
         help="Batch mode: JSONL of {\"_id\" or \"id\", \"text\"}; one JSON line of hits per query.")] = None,
     out_file: Annotated[Path | None, typer.Option("--out", help="Batch mode: write results here.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the catalog by keyword (BM25), meaning (vectors) or both (hybrid)."""
     from catalog.errors import BadInput
+    from catalog.outputs import atomic_output, check_output
     from catalog.search import SearchFilters
 
     if (query is None) == (queries is None):
         raise BadInput("give either a QUERY or --queries FILE")
+    if out_file is not None:
+        if queries is None:
+            raise BadInput("--out writes batch results: use it with --queries FILE")
+        from catalog.location import resolve_catalog_dir
+
+        out_file = check_output(out_file, catalog_dir=resolve_catalog_dir(state.catalog), force=force,
+                                protect=[queries])
     filters = SearchFilters(datasets=dataset or [], origin=origin, kind=kind, tags=tag or [],
                             created_after=created_after, created_before=created_before, min_quality=min_quality,
                             field_equals=_key_values(field, "--field"), include_removed=include_removed)
@@ -471,7 +512,8 @@ def search_cmd(
                  **({"explain": h.explain} if explain else {})} for h in hits]}, ensure_ascii=False)
                 for (qid, _), hits in zip(batch, results)]
             if out_file:
-                out_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+                with atomic_output(out_file) as fh:
+                    fh.write("\n".join(lines) + "\n")
                 out.print(f"wrote results of {len(lines)} queries to {out_file}")
             else:
                 sys.stdout.write("\n".join(lines) + "\n")
@@ -504,8 +546,7 @@ def search_cmd(
 @app.command("dedup")
 @handles_errors
 def dedup_cmd(
-    names: Annotated[list[str], typer.Argument(
-        help="Dataset(s) to dedup; or `undo RUN` to restore a run's records; or `runs` to list runs.")],
+    names: Annotated[list[str], typer.Argument(help="Dataset(s) to dedup (within and across them).")],
     against: Annotated[list[str] | None, typer.Option(
         "--against", help="Reference dataset: never loses records (repeatable).")] = None,
     no_exact: Annotated[bool, typer.Option("--no-exact", help="Skip the exact stage.")] = False,
@@ -517,37 +558,24 @@ def dedup_cmd(
     keep: Annotated[str, typer.Option(help="Per cluster keep: first, longest, quality or real.")] = "first",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would go; change nothing.")] = False,
     out_file: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
     into: Annotated[str | None, typer.Option(help="Write the survivors as a new dataset.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Remove duplicates before training: exact, MinHash near-duplicate and semantic, auditable and reversible."""
+    """Remove duplicates before training: exact, MinHash near-duplicate and semantic, auditable and reversible.
+
+    Runs are listed, shown and undone with `synthcat dedup-runs`.
+    """
     from catalog import dedup_runs
     from catalog.dedup import defaults
-    from catalog.errors import BadInput
 
-    if names[0] in ("undo", "runs"):
-        if names[0] == "runs":
-            with open_catalog(write=False) as cat:
-                rows = dedup_runs.list_runs(cat)
-            show_rows(rows, ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
-                      as_json=as_json, empty="no dedup runs yet")
-            return
-        if len(names) != 2 or not names[1].isdigit():
-            raise BadInput("usage: synthcat dedup undo RUN_ID")
-        with open_catalog(write=True) as cat:
-            result = dedup_runs.undo(cat, int(names[1]))
-        if as_json:
-            print_json(result)
-        else:
-            out.print(f"dedup run {result['run_id']} undone: {result['restored']} records restored")
-        return
     with open_catalog(write=not dry_run) as cat:
         report = dedup_runs.dedup(
             cat, names, against=against or [], exact=not no_exact, minhash=not no_minhash,
             semantic=not no_semantic, punctuation_blind=punctuation_blind,
             minhash_threshold=minhash_threshold if minhash_threshold is not None else defaults.MINHASH_THRESHOLD,
             semantic_threshold=semantic_threshold if semantic_threshold is not None else defaults.SEMANTIC_THRESHOLD,
-            keep=keep, dry_run=dry_run, out=str(out_file) if out_file else None, into=into)
+            keep=keep, dry_run=dry_run, out=str(out_file) if out_file else None, into=into, force=force)
     if as_json:
         print_json(report)
         return
@@ -556,11 +584,11 @@ def dedup_cmd(
     out.print(f"checked {report['checked']} records"
               + (f" against {report['references']} reference records" if report["references"] else "")
               + f"; {verb} {report['removed']} ({stages})"
-              + (f" — run {report['run_id']} (undo: synthcat dedup undo {report['run_id']})" if report["run_id"]
+              + (f" — run {report['run_id']} (undo: synthcat dedup-runs undo {report['run_id']})" if report["run_id"]
                  else ""))
     for example in report["examples"]:
-        out.print(f"[bold]cluster {example['cluster']}[/bold] keep #{example['keep']['record_id']}: "
-                  f"{example['keep']['text'][:100]!r}", highlight=False)
+        out.print(Text.assemble((f"cluster {example['cluster']}", "bold"),
+                                f" keep #{example['keep']['record_id']}: {example['keep']['text'][:100]!r}"))
         for gone in example["remove"]:
             out.print(f"   remove #{gone['record_id']} ({gone['stage']} {gone['score']}): {gone['text'][:100]!r}",
                       markup=False, highlight=False)
@@ -568,6 +596,53 @@ def dedup_cmd(
         out.print(f"wrote {report['into']['rows']} survivors to dataset '{report['into']['dataset']}'")
     if report.get("out"):
         out.print(f"exported {report['out']['rows']} survivors to {report['out']['out']}")
+
+
+@runs_app.command("list")
+@handles_errors
+def dedup_runs_list_cmd(as_json: JsonOpt = False) -> None:
+    """List dedup runs: datasets, references, removals per stage, undo state."""
+    from catalog import dedup_runs
+
+    with open_catalog(write=False) as cat:
+        rows = dedup_runs.list_runs(cat)
+    show_rows(rows, ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
+              as_json=as_json, empty="no dedup runs yet")
+
+
+@runs_app.command("show")
+@handles_errors
+def dedup_runs_show_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `synthcat dedup-runs list`).")],
+                        limit: Annotated[int, typer.Option(help="At most this many removals.")] = 50,
+                        as_json: JsonOpt = False) -> None:
+    """Show one dedup run: its settings and each removed record with the record it duplicates."""
+    from catalog import dedup_runs
+
+    with open_catalog(write=False) as cat:
+        run = dedup_runs.show_run(cat, run_id, limit=limit)
+    if as_json:
+        print_json(run)
+        return
+    out.print(f"run {run['run_id']}: {', '.join(run['datasets'])}"
+              + (f" against {', '.join(run['against'])}" if run["against"] else "")
+              + f"; removed {run['removed']} ({', '.join(f'{k}: {v}' for k, v in run['counts'].items())})"
+              + (f"; undone at {run['undone_at']}" if run["undone_at"] else ""))
+    render_table(run["removals"], ["record_id", "dataset", "stage", "cluster", "duplicate_of", "score", "text"])
+
+
+@runs_app.command("undo")
+@handles_errors
+def dedup_runs_undo_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `synthcat dedup-runs list`).")],
+                        as_json: JsonOpt = False) -> None:
+    """Restore the records a dedup run removed."""
+    from catalog import dedup_runs
+
+    with open_catalog(write=True) as cat:
+        result = dedup_runs.undo(cat, run_id)
+    if as_json:
+        print_json(result)
+    else:
+        out.print(f"dedup run {result['run_id']} undone: {result['restored']} records restored")
 
 
 # ---------------------------------------------------------------------------------- generate
@@ -640,7 +715,13 @@ def generate_text_cmd(
     if topics is not None:
         if not topics.exists():
             raise BadInput("topics file not found", file=str(topics))
-        topic_list = [line.strip() for line in topics.read_text(encoding="utf-8").splitlines() if line.strip()]
+        if topics.is_dir():
+            raise BadInput("is a directory, not a topics file", file=str(topics))
+        try:
+            topic_text = topics.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(topics)) from None
+        topic_list = [line.strip() for line in topic_text.splitlines() if line.strip()]
         if not topic_list:
             raise BadInput("topics file holds no topics", file=str(topics))
     config = GenerationConfig(
@@ -704,6 +785,7 @@ def generate_table_cmd(
     load_model: Annotated[Path | None, typer.Option(help="Sample from a saved model instead of fitting.")] = None,
     param: Annotated[list[str] | None, typer.Option(
         "--param", help="A method parameter KEY=VALUE (repeatable), e.g. condition_column=income for tvae.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace a model saved earlier in --save-model.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Synthesize a table (rules spec, copula, GMM, TVAE or CTGAN) into the catalog."""
@@ -730,7 +812,8 @@ def generate_table_cmd(
             cat, dataset, n=n, source=source, method=method, spec=str(spec) if spec else None,
             load_model=str(load_model) if load_model else None, save_model=str(save_model) if save_model else None,
             seed=seed, epochs=epochs, conditions=conditions, balance=balance, balance_shares=shares,
-            constraints=constraint, na_values=na_value, method_options=method_options, progress=on_epoch)
+            constraints=constraint, na_values=na_value, method_options=method_options, progress=on_epoch,
+            force=force)
     if as_json:
         print_json(result)
     else:
@@ -757,6 +840,7 @@ def evaluate_cmd(
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", help="Leave out a section: quality, diagnostics, utility, privacy, bias.")] = None,
     seed: Annotated[int, typer.Option(help="Seed for sampling and models.")] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --report file if it exists.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Measure fidelity, utility, privacy and bias of synthetic data against real data."""
@@ -764,7 +848,8 @@ def evaluate_cmd(
 
     with open_catalog(write=True) as cat:
         result = evaluate(cat, synthetic, real, holdout=holdout, target=target, sensitive=sensitive or [],
-                          report=str(report) if report else None, na_values=na_value, seed=seed, skip=skip)
+                          report=str(report) if report else None, na_values=na_value, seed=seed, skip=skip,
+                          force=force)
     if as_json:
         print_json(result)
         return

@@ -16,8 +16,8 @@ import numpy as np
 from catalog.dedup import defaults
 from catalog.dedup.engine import DedupItem, find_duplicates
 from catalog.embedding_store import stored_vectors
-from catalog.errors import BadInput, SynthcatError
-from catalog.store import TEXT_KINDS, Catalog
+from catalog.errors import BadInput, SynthcatError, UnknownDataset
+from catalog.store import TEXT_KINDS, Catalog, validate_dataset_name
 
 EXAMPLE_CLUSTERS = 5
 
@@ -52,25 +52,58 @@ def _vectors(cat: Catalog, hashes: list, embedders: list[str | None]) -> tuple[n
     return (vectors, embedder_id) if vectors is not None else (None, None)
 
 
+def _check_outputs(cat: Catalog, datasets: Sequence[str], *, out: str | None, into: str | None,
+                   force: bool, dry_run: bool):
+    """Check every output of a dedup run before anything is written; return the checked export target."""
+    if out and len(datasets) != 1:
+        raise BadInput("--out exports the survivors of one dataset; use --into for several", field="out")
+    if into:
+        validate_dataset_name(into)
+        cat.require_new_name(into)
+        kinds = {cat.dataset(n).kind for n in datasets}
+        if len(kinds) != 1:
+            raise BadInput(f"--into needs datasets of one kind, got {', '.join(sorted(kinds))}", field="into")
+    if out and not dry_run:
+        from catalog.exporter import check_export_target
+
+        return check_export_target(cat, out, force=force)
+    return None
+
+
+def _known(cat: Catalog, names: Sequence[str]) -> None:
+    for name in names:
+        try:
+            cat.dataset(name)
+        except UnknownDataset as exc:
+            if name in ("runs", "undo"):
+                raise UnknownDataset(f"{exc}; to list or undo dedup runs use `synthcat dedup-runs list` or "
+                                     "`synthcat dedup-runs undo RUN`") from None
+            raise
+
+
 def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,
           minhash: bool = True, semantic: bool = True, punctuation_blind: bool = False,
           minhash_threshold: float = defaults.MINHASH_THRESHOLD, num_perm: int = defaults.MINHASH_NUM_PERM,
           ngram: int = defaults.MINHASH_NGRAM, semantic_threshold: float = defaults.SEMANTIC_THRESHOLD,
           keep: str = "first", dry_run: bool = False, out: str | None = None, into: str | None = None,
-          seed: int = 1) -> dict:
-    """Deduplicate ``datasets`` (within and across them, or against ``against``); return a report."""
+          seed: int = 1, force: bool = False) -> dict:
+    """Deduplicate ``datasets`` (within and across them, or against ``against``); return a report.
+
+    Every output (``into``, ``out``) is checked before anything is written, and the removals, the
+    survivors' copy and the export are one transaction: a failure leaves the catalog and the files
+    as they were.
+    """
     if not datasets:
         raise BadInput("name at least one dataset to dedup", field="dataset")
+    datasets, against = list(dict.fromkeys(datasets)), list(dict.fromkeys(against))  # each name once
+    _known(cat, [*datasets, *against])
     overlap = set(datasets) & set(against)
     if overlap:
         raise BadInput(f"dataset(s) {', '.join(sorted(overlap))} both checked and used as reference",
                        field="against")
     if not (exact or minhash or semantic):
         raise BadInput("every stage is switched off: keep at least one of exact, minhash, semantic")
-    if out and len(datasets) != 1:
-        raise BadInput("--out exports the survivors of one dataset; use --into for several", field="out")
-    if into:
-        cat.require_new_name(into)
+    target = _check_outputs(cat, datasets, out=out, into=into, force=force, dry_run=dry_run)
     started = time.perf_counter()
     checked, c_hashes, c_emb = _items(cat, datasets, reference=False)
     refs, r_hashes, r_emb = _items(cat, against, reference=True)
@@ -101,14 +134,24 @@ def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (),
               "references": len(refs), "removed": len(removals),
               "counts": dict(result.counts) if result else {}, "parameters": params, "dry_run": dry_run,
               "examples": _examples(cat, result) if result else [], "run_id": None}
-    if not dry_run and removals:
-        report["run_id"] = _store(cat, datasets, against, params, report["counts"], removals)
-    if out and not dry_run:
-        from catalog.exporter import export_dataset
+    if not dry_run and (removals or into or out):
+        staged = None
+        try:
+            with cat.transaction():
+                if removals:
+                    report["run_id"] = _store(cat, datasets, against, params, report["counts"], removals)
+                if into:
+                    report["into"] = _copy_survivors(cat, datasets, into, report["run_id"])
+                if target is not None:
+                    from catalog.exporter import stage_export
 
-        report["out"] = export_dataset(cat, datasets[0], out)
-    if into and not dry_run:
-        report["into"] = _copy_survivors(cat, datasets, into, report["run_id"])
+                    staged = stage_export(cat, datasets[0], *target)
+        except BaseException:
+            if staged is not None:
+                staged.discard()
+            raise
+        if staged is not None:
+            report["out"] = staged.commit()
     report["seconds"] = round(time.perf_counter() - started, 3)
     return report
 
@@ -129,9 +172,11 @@ def _examples(cat: Catalog, result) -> list[dict]:
 def _store(cat: Catalog, datasets, against, params, counts, removals) -> int:
     with cat.transaction():
         run_id = cat.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs").fetchone()[0]
-        cat.con.execute("INSERT INTO dedup_runs VALUES (?, ?, ?, ?, ?, ?, now(), NULL)",
-                        [run_id, list(datasets), list(against), json.dumps(params), json.dumps(counts),
-                         len(removals)])
+        cat.con.execute(
+            "INSERT INTO dedup_runs (run_id, datasets, against, parameters, counts, removed, created_at, "
+            "dataset_ids, against_ids) VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?)",
+            [run_id, list(datasets), list(against), json.dumps(params), json.dumps(counts), len(removals),
+             [cat.dataset(n).dataset_id for n in datasets], [cat.dataset(n).dataset_id for n in against]])
         import pyarrow as pa
 
         table = pa.table({
@@ -158,7 +203,7 @@ def undo(cat: Catalog, run_id: int) -> dict:
     """Restore the records a dedup run removed."""
     row = cat.con.execute("SELECT undone_at FROM dedup_runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
-        raise SynthcatError(f"unknown dedup run {run_id} (see: synthcat dedup runs)")
+        raise SynthcatError(f"unknown dedup run {run_id} (see: synthcat dedup-runs list)")
     if row[0] is not None:
         raise SynthcatError(f"dedup run {run_id} was already undone at {row[0]}")
     with cat.transaction():
@@ -178,18 +223,33 @@ def list_runs(cat: Catalog) -> list[dict]:
              "undone_at": str(r[7]) if r[7] else None} for r in rows]
 
 
+def show_run(cat: Catalog, run_id: int, *, limit: int = 50) -> dict:
+    """One run with its removals: each removed record, its dataset, stage, cluster, the record it
+    duplicates and the score (at most ``limit`` removals, in record order)."""
+    runs = [r for r in list_runs(cat) if r["run_id"] == run_id]
+    if not runs:
+        raise SynthcatError(f"unknown dedup run {run_id} (see: synthcat dedup-runs list)")
+    if limit < 1:
+        raise BadInput(f"limit must be at least 1, got {limit}", field="limit")
+    rows = cat.con.execute(
+        "SELECT x.record_id, d.name, x.stage, x.cluster, x.duplicate_of, x.matched, x.score, r.text "
+        "FROM dedup_removals x JOIN records r USING (record_id) JOIN datasets d ON d.dataset_id = r.dataset_id "
+        "WHERE x.run_id = ? ORDER BY x.record_id LIMIT ?", [run_id, limit]).fetchall()
+    removals = [{"record_id": rid, "dataset": name, "stage": stage, "cluster": cluster, "duplicate_of": dup,
+                 "matched": matched, "score": round(float(score), 4) if score is not None else None,
+                 "text": text[:200]} for rid, name, stage, cluster, dup, matched, score, text in rows]
+    return dict(runs[0], removals=removals)
+
+
 def _copy_survivors(cat: Catalog, datasets: Sequence[str], into: str, run_id: int | None) -> dict:
     """Write the surviving records of ``datasets`` as a new dataset with lineage to their sources."""
     sources = [cat.dataset(n) for n in datasets]
-    kinds = {d.kind for d in sources}
-    if len(kinds) != 1:
-        raise BadInput(f"--into needs datasets of one kind, got {', '.join(sorted(kinds))}", field="into")
     embedders = {d.embedder for d in sources}
     first = sources[0]
     origin = "synthetic" if any(d.origin == "synthetic" for d in sources) else "real"
     with cat.transaction():
         ds = cat.create_dataset(into, kind=first.kind, origin=origin,
-                                description=f"dedup of {', '.join(datasets)} (run {run_id})",
+                                description=f"survivors of dedup run {run_id}" if run_id else "dedup survivors",
                                 generator="dedup", parameters={"mapping": first.parameters.get("mapping", {}),
                                                                "dedup_run": run_id},
                                 parents=list(datasets), embedder=first.embedder if len(embedders) == 1 else None)

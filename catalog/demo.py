@@ -8,6 +8,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from catalog.errors import SynthcatError
 from catalog.store import open_catalog
@@ -45,7 +46,7 @@ def run_demo(directory: str | None, *, fresh: bool = True, console: Console | No
             raise SynthcatError(f"{target} already holds datasets; use --fresh or another --catalog")
         with cat.transaction():
             cat.set_meta(DEMO_MARK, "1")
-        console.rule("[bold]1. import")
+        console.rule(Text("1. import", style="bold"))
         pairs = cat.import_file(demo_file("demo_pairs.jsonl"), "support-seed", origin="real", id_field="id",
                                 description="Customer-support prompt/response pairs (demo seed set)",
                                 tags=["demo", "support"])
@@ -56,7 +57,7 @@ def run_demo(directory: str | None, *, fresh: bool = True, console: Console | No
         console.print(f"imported {table.rows} rows into the typed table 'customers'")
         for step in DEMO_STEPS:
             step(cat, console)
-        console.rule("[bold]catalog")
+        console.rule(Text("catalog", style="bold"))
         overview = Table("name", "kind", "origin", "rows", "removed", "parents")
         for row in cat.list():
             overview.add_row(row["name"], row["kind"], row["origin"], str(row["rows"]), str(row["removed"]),
@@ -69,11 +70,11 @@ def run_demo(directory: str | None, *, fresh: bool = True, console: Console | No
 def dedup_step(cat, console: Console) -> None:
     from catalog.dedup_runs import dedup
 
-    console.rule("[bold]dedup before training")
+    console.rule(Text("dedup before training", style="bold"))
     report = dedup(cat, ["support-seed"], into="support-clean")
     stages = ", ".join(f"{k} {v}" for k, v in report["counts"].items())
     console.print(f"checked {report['checked']} pairs: removed {report['removed']} duplicates ({stages}); "
-                  f"run {report['run_id']} is stored and reversible (synthcat dedup undo {report['run_id']})")
+                  f"run {report['run_id']} is stored and reversible (synthcat dedup-runs undo {report['run_id']})")
     for example in report["examples"][:3]:
         console.print(f"  keep   {example['keep']['text'][:90]!r}", markup=False, highlight=False)
         for gone in example["remove"][:1]:
@@ -95,7 +96,7 @@ def dedup_step(cat, console: Console) -> None:
 def generation_step(cat, console: Console) -> None:
     from generators.text.grounded import GenerationConfig, generate_text
 
-    console.rule("[bold]grounded generation (bundled SmolLM2-135M, offline)")
+    console.rule(Text("grounded generation (bundled SmolLM2-135M, offline)", style="bold"))
     report = generate_text(cat, GenerationConfig(
         dataset="support-generated", n=2, ground_on=["support-clean"], k=3, seed=11, max_tokens=220,
         task="customer support replies for a home-internet provider"))
@@ -109,7 +110,7 @@ def generation_step(cat, console: Console) -> None:
     shown = None
     for record_id, text, rank, score, source in rows:
         if record_id != shown:
-            console.print(f"[bold]new #{record_id}[/bold] {text[:160]!r}", highlight=False)
+            console.print(Text.assemble((f"new #{record_id}", "bold"), f" {text[:160]!r}"))
             shown = record_id
         console.print(f"   grounded on #{rank} (hybrid score {score:.4f}): {source[:90]!r}", markup=False,
                       highlight=False)
@@ -118,7 +119,7 @@ def generation_step(cat, console: Console) -> None:
 def search_step(cat, console: Console) -> None:
     from catalog.search import search
 
-    console.rule("[bold]search (hybrid: BM25 + vectors)")
+    console.rule(Text("search (hybrid: BM25 + vectors)", style="bold"))
     query = "my router keeps restarting itself"
     console.print(f"query: {query!r}")
     for rank, hit in enumerate(search(cat, query, k=3, datasets=["support-seed"], explain=True), start=1):
@@ -135,7 +136,7 @@ def table_step(cat, console: Console) -> None:
     from catalog.tables import create_table_from_frame
     from generators.table_synthesis import synthesize_table
 
-    console.rule("[bold]tabular synthesis (Gaussian copula)")
+    console.rule(Text("tabular synthesis (Gaussian copula)", style="bold"))
     frame = cat.read_table("customers")
     holdout = frame.sample(frac=0.25, random_state=7)
     with cat.transaction():
@@ -154,7 +155,7 @@ def table_step(cat, console: Console) -> None:
 def evaluation_step(cat, console: Console) -> None:
     from catalog.evaluation_runs import evaluate
 
-    console.rule("[bold]evaluation")
+    console.rule(Text("evaluation", style="bold"))
     report_path = cat.directory / "customers-report.html"
     result = evaluate(cat, "customers-synthetic", "customers-train", holdout="customers-holdout", target="churned",
                       sensitive=["region"], report=str(report_path))

@@ -100,6 +100,11 @@ class SentenceTransformerEmbedder(Embedder):
                 hf_logging.disable_progress_bar()
             except ImportError:  # pragma: no cover
                 pass
+            looks_like_path = self.name_or_path.startswith((".", "/", "~"))  # hub names look like org/name
+            if looks_like_path and not os.path.isdir(os.path.expanduser(self.name_or_path)):
+                raise SynthcatError(f"cannot load embedding model '{self.name_or_path}': no such directory "
+                                    "(give the directory of a sentence-transformers model, or a model name "
+                                    "already in the Hugging Face cache)")
             try:
                 self._model = SentenceTransformer(self.name_or_path, device="cpu")
             except Exception as exc:  # noqa: BLE001 - any load failure is the user's model choice

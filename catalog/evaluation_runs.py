@@ -29,9 +29,16 @@ def _is_text(cat: Catalog, source: str) -> bool:
 
 def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = None, target: str | None = None,
              sensitive: list[str] | None = None, report: str | None = None, na_values: list[str] | None = None,
-             seed: int = 0, skip: list[str] | None = None, store: bool = True) -> dict:
-    """Evaluate ``synthetic`` against ``real`` (catalog names or files); store and return the results."""
+             seed: int = 0, skip: list[str] | None = None, store: bool = True, force: bool = False) -> dict:
+    """Evaluate ``synthetic`` against ``real`` (catalog names or files); store and return the results.
+
+    ``report`` (an HTML file) is checked before the work starts: outside the catalog, and an
+    existing file is replaced only with ``force``."""
     sensitive = list(sensitive or [])
+    if report:
+        from catalog.outputs import check_output
+
+        check_output(report, catalog_dir=cat.directory, force=force, option="--report")
     text_s, text_r = _is_text(cat, synthetic), _is_text(cat, real)
     if text_s != text_r:
         raise BadInput(f"cannot compare a {'text' if text_s else 'table'} dataset with a "
@@ -68,9 +75,14 @@ def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = N
     if store and not cat.read_only:
         with cat.transaction():
             eid = cat.con.execute("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations").fetchone()[0]
-            cat.con.execute("INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now())",
-                            [eid, synthetic, real, holdout, target, sensitive, result["kind"],
-                             json.dumps(result, default=str), report])
+            ids = [cat.dataset(n).dataset_id if n and cat.has_dataset(n) else None
+                   for n in (synthetic, real, holdout)]
+            cat.con.execute(
+                "INSERT INTO evaluations (evaluation_id, synthetic, real, holdout, target, sensitive, kind, results, "
+                "report, created_at, synthetic_id, real_id, holdout_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), "
+                "?, ?, ?)",
+                [eid, synthetic, real, holdout, target, sensitive, result["kind"], json.dumps(result, default=str),
+                 report, *ids])
         result["evaluation_id"] = eid
     return result
 
@@ -79,7 +91,7 @@ def evaluations_section(cat: Catalog, ds) -> dict:
     """Evaluations in which dataset ``ds`` took part, with their headline scores (for `show`)."""
     rows = cat.con.execute(
         "SELECT evaluation_id, synthetic, real, kind, results, report, created_at FROM evaluations "
-        "WHERE synthetic = ? OR real = ? OR holdout = ? ORDER BY evaluation_id", [ds.name] * 3).fetchall()
+        "WHERE ? IN (synthetic_id, real_id, holdout_id) ORDER BY evaluation_id", [ds.dataset_id]).fetchall()
     out = []
     for eid, syn, real, kind, results, report, created in rows:
         res = json.loads(results)

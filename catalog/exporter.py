@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import json
 import os
-import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 
-from catalog.errors import BadInput
+from catalog.errors import BadInput, SynthcatError
+from catalog.outputs import check_output, temp_beside
 from catalog.record_mapping import FieldMapping, chat_messages
 from catalog.store import Catalog
 
@@ -57,54 +58,138 @@ def _write_jsonl(cat: Catalog, dataset_id: int, out, mapping: FieldMapping, chat
     return ids, hashes
 
 
-def export_dataset(cat: Catalog, name: str, out: str | os.PathLike, *, fmt: str | None = None,
-                   include_removed: bool = False, sidecar: bool = True) -> dict:
-    """Write dataset ``name`` to ``out``; return a summary (rows, format, paths)."""
-    ds = cat.dataset(name)
+def sidecar_path(out: Path) -> Path:
+    return Path(str(out) + ".meta.json")
+
+
+def check_export_target(cat: Catalog, out: str | os.PathLike, *, fmt: str | None = None, sidecar: bool = True,
+                        force: bool = False) -> tuple[Path, str]:
+    """Check an export target before anything is written; return (path, format)."""
     out = Path(out)
     fmt = _target_format(out, fmt)
-    if out.parent and not out.parent.exists():
-        raise BadInput("the output directory does not exist", file=str(out.parent))
-    record_ids: list[int] = []
-    hashes: list[str] = []
-    if ds.kind == "table":
-        if fmt == "chat":
-            raise BadInput(f"--format chat needs pairs or conversations; '{name}' is a table")
-        options = {"jsonl": "(FORMAT json)", "csv": "(FORMAT csv, HEADER true)", "parquet": "(FORMAT parquet)"}
-        cat.con.execute(f"COPY (SELECT * FROM \"{ds.table_name}\") TO '{_sql_path(out)}' {options[fmt]}")
-        rows = ds.row_count
-    else:
-        mapping = FieldMapping.from_dict(ds.parameters.get("mapping", {"kind": ds.kind}))
-        if fmt == "chat" and ds.kind not in ("pairs", "conversations"):
-            raise BadInput(f"--format chat needs pairs or conversations; '{name}' holds {ds.kind}")
-        if fmt in ("jsonl", "chat"):
-            with _atomic_text(out) as fh:
-                record_ids, hashes = _write_jsonl(cat, ds.dataset_id, fh, mapping, fmt == "chat",
-                                                  include_removed)
-        else:
-            fd, tmp = tempfile.mkstemp(suffix=".jsonl")
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                    record_ids, hashes = _write_jsonl(cat, ds.dataset_id, fh, mapping, False, include_removed)
-                if record_ids:
-                    option = "(FORMAT csv, HEADER true)" if fmt == "csv" else "(FORMAT parquet)"
-                    cat.con.execute(
-                        f"COPY (SELECT * FROM read_json('{_sql_path(Path(tmp))}', format = 'newline_delimited')) "
-                        f"TO '{_sql_path(out)}' {option}")
-                else:
-                    out.write_text("")
-            finally:
-                os.unlink(tmp)
-        rows = len(record_ids)
-    meta_path = None
+    check_output(out, catalog_dir=cat.directory, force=force)
     if sidecar:
-        meta_path = Path(str(out) + ".meta.json")
-        meta = dataset_metadata(cat, name)
-        meta.update({"file": out.name, "format": fmt, "rows": rows,
-                     "records": [{"record_id": r, "content_hash": h} for r, h in zip(record_ids, hashes)]})
-        meta_path.write_text(json.dumps(meta, indent=1, ensure_ascii=False, default=str))
-    return {"dataset": name, "out": str(out), "format": fmt, "rows": rows, "origin": ds.origin,
-            "sidecar": str(meta_path) if meta_path else None}
+        check_output(sidecar_path(out), catalog_dir=cat.directory, force=force, option="the metadata sidecar")
+    return out, fmt
+
+
+@dataclass
+class StagedExport:
+    """An export written under temporary names beside its targets: :meth:`commit` moves the files into
+    place, :meth:`discard` removes them. Lets a caller write an export inside a transaction and
+    publish it only after the commit."""
+
+    summary: dict
+    moves: list[tuple[Path, Path]]
+
+    def commit(self) -> dict:
+        for tmp, final in self.moves:
+            try:
+                os.replace(tmp, final)
+            except OSError as exc:
+                self.discard()
+                raise SynthcatError(f"cannot write {final}: {exc.strerror or exc}") from None
+        self.moves = []
+        return self.summary
+
+    def discard(self) -> None:
+        for tmp, _ in self.moves:
+            tmp.unlink(missing_ok=True)
+        self.moves = []
+
+
+def stage_export(cat: Catalog, name: str, out: Path, fmt: str, *, include_removed: bool = False,
+                 sidecar: bool = True) -> StagedExport:
+    """Write dataset ``name`` as ``fmt`` to temporary files beside ``out`` (and its sidecar).
+
+    Call after :func:`check_export_target`; nothing is written to ``out`` itself until commit.
+    """
+    ds = cat.dataset(name)
+    if fmt == "chat" and ds.kind not in ("pairs", "conversations"):
+        raise BadInput(f"--format chat needs pairs or conversations; '{name}' holds {ds.kind}")
+    staged = StagedExport(summary={}, moves=[])
+    try:
+        data_tmp = temp_beside(out)
+        staged.moves.append((data_tmp, out))
+        record_ids, hashes = _write_data(cat, ds, data_tmp, fmt, include_removed)
+        rows = ds.row_count if ds.kind == "table" else len(record_ids)
+        meta_path = None
+        if sidecar:
+            meta_path = sidecar_path(out)
+            meta_tmp = temp_beside(meta_path)
+            staged.moves.append((meta_tmp, meta_path))
+            meta = dataset_metadata(cat, name)
+            meta.update({"file": out.name, "format": fmt, "rows": rows,
+                         "records": [{"record_id": r, "content_hash": h} for r, h in zip(record_ids, hashes)]})
+            _write_text(meta_tmp, json.dumps(meta, indent=1, ensure_ascii=False, default=str))
+    except BaseException:
+        staged.discard()
+        raise
+    staged.summary = {"dataset": name, "out": str(out), "format": fmt, "rows": rows, "origin": ds.origin,
+                      "sidecar": str(meta_path) if meta_path else None}
+    return staged
+
+
+def _write_text(path: Path, text: str) -> None:
+    try:
+        path.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise SynthcatError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _write_data(cat: Catalog, ds, path: Path, fmt: str, include_removed: bool) -> tuple[list[int], list[str]]:
+    """Write the rows of ``ds`` to ``path``; return the exported record ids and content hashes."""
+    if ds.kind == "table":
+        options = {"jsonl": "(FORMAT json)", "csv": "(FORMAT csv, HEADER true)", "parquet": "(FORMAT parquet)"}
+        select = _table_select(cat, ds.table_name, finite_only=fmt == "jsonl")
+        cat.con.execute(f"COPY ({select}) TO '{_sql_path(path)}' {options[fmt]}")
+        return [], []
+    mapping = FieldMapping.from_dict(ds.parameters.get("mapping", {"kind": ds.kind}))
+    if fmt in ("jsonl", "chat"):
+        try:
+            with open(path, "w", encoding="utf-8") as fh:
+                return _write_jsonl(cat, ds.dataset_id, fh, mapping, fmt == "chat", include_removed)
+        except OSError as exc:
+            raise SynthcatError(f"cannot write {path}: {exc.strerror or exc}") from None
+    staging = temp_beside(path)
+    try:
+        with open(staging, "w", encoding="utf-8") as fh:
+            ids, hashes = _write_jsonl(cat, ds.dataset_id, fh, mapping, False, include_removed)
+        if ids:
+            option = "(FORMAT csv, HEADER true)" if fmt == "csv" else "(FORMAT parquet)"
+            cat.con.execute(f"COPY (SELECT * FROM read_json('{_sql_path(staging)}', format = 'newline_delimited')) "
+                            f"TO '{_sql_path(path)}' {option}")
+        return ids, hashes
+    finally:
+        staging.unlink(missing_ok=True)
+
+
+def export_dataset(cat: Catalog, name: str, out: str | os.PathLike, *, fmt: str | None = None,
+                   include_removed: bool = False, sidecar: bool = True, force: bool = False) -> dict:
+    """Write dataset ``name`` to ``out``; return a summary (rows, format, paths).
+
+    The target may not lie inside the catalog directory, and an existing file (or sidecar) is
+    replaced only with ``force``. Files are written under temporary names and renamed on success.
+    """
+    ds = cat.dataset(name)
+    out, fmt = check_export_target(cat, out, fmt=fmt, sidecar=sidecar, force=force)
+    if fmt == "chat" and ds.kind == "table":
+        raise BadInput(f"--format chat needs pairs or conversations; '{name}' is a table")
+    return stage_export(cat, name, out, fmt, include_removed=include_removed, sidecar=sidecar).commit()
+
+
+def _table_select(cat: Catalog, table_name: str, *, finite_only: bool) -> str:
+    """SELECT of a typed table; for JSON, non-finite floats become null (JSON has no NaN or Infinity)."""
+    if not finite_only:
+        return f'SELECT * FROM "{table_name}"'
+    columns = []
+    for column, column_type, *_ in cat.con.execute(f'DESCRIBE "{table_name}"').fetchall():
+        quoted = '"' + column.replace('"', '""') + '"'
+        if column_type in ("FLOAT", "DOUBLE"):
+            columns.append(f"CASE WHEN isfinite({quoted}) THEN {quoted} END AS {quoted}")
+        else:
+            columns.append(quoted)
+    return f'SELECT {", ".join(columns)} FROM "{table_name}"'
 
 
 def dataset_metadata(cat: Catalog, name: str) -> dict:
@@ -117,25 +202,6 @@ def dataset_metadata(cat: Catalog, name: str) -> dict:
             "WHERE r.dataset_id = ? GROUP BY ALL ORDER BY 1, 2", [ds.dataset_id]).fetchall()
         meta["lineage"] = [{"relation": rel, "source_dataset": src, "links": n} for rel, src, n in lineage]
     return meta
-
-
-class _atomic_text:
-    """Write a text file under a temporary name and move it into place on success."""
-
-    def __init__(self, path: Path) -> None:
-        self.path = path
-
-    def __enter__(self):
-        fd, self.tmp = tempfile.mkstemp(dir=self.path.parent, prefix=f".{self.path.name}.", suffix=".tmp")
-        self.fh = os.fdopen(fd, "w", encoding="utf-8")
-        return self.fh
-
-    def __exit__(self, exc_type, *exc) -> None:
-        self.fh.close()
-        if exc_type is None:
-            os.replace(self.tmp, self.path)
-        else:
-            os.unlink(self.tmp)
 
 
 def _sql_path(path: Path) -> str:

@@ -7,10 +7,8 @@ was, unless the caller asked to skip bad rows into a rejects file.
 
 from __future__ import annotations
 
-import json
 import os
 import queue
-import tempfile
 import threading
 import time
 from collections.abc import Iterable, Iterator
@@ -22,6 +20,7 @@ import pyarrow as pa
 from catalog.embedders import get_embedder
 from catalog.embedding_store import embed_missing, schedule_index_add
 from catalog.errors import BadInput, SynthcatError
+from catalog.json_values import NotStorable, stored_json
 from catalog.jsonl_bulk import bulk_import_jsonl, bulk_supported
 from catalog.progress import NullProgress, Progress
 from catalog.readers import SourceRow, check_readable, detect_format, iter_rows, object_chunks
@@ -33,7 +32,8 @@ from catalog.record_mapping import (
     row_quality,
     text_extractor,
 )
-from catalog.store import TEXT_KINDS, Catalog
+from catalog.rejects import RejectsFile
+from catalog.store import TEXT_KINDS, Catalog, validate_dataset_name
 from catalog.tables import create_table_from_file
 
 _SCHEMA = pa.schema([
@@ -57,41 +57,6 @@ class ImportResult:
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
-
-
-class _Rejects:
-    """Collects rejected rows; writes them to a JSONL file only when the import succeeds."""
-
-    def __init__(self, path: str | os.PathLike | None) -> None:
-        self.path = Path(path) if path else None
-        self.count = 0
-        self.examples: list[str] = []
-        self._fh = None
-        self._tmp = None
-        if self.path:
-            fd, self._tmp = tempfile.mkstemp(dir=self.path.parent if str(self.path.parent) else ".",
-                                             prefix=".rejects-", suffix=".jsonl")
-            self._fh = os.fdopen(fd, "w", encoding="utf-8")
-
-    def add(self, line: int, field_name: str | None, reason: str, row: SourceRow) -> None:
-        self.count += 1
-        where = f"line {line}" + (f", field '{field_name}'" if field_name else "")
-        if len(self.examples) < 5:
-            self.examples.append(f"{where}: {reason}")
-        if self._fh:
-            entry = {"line": line, "field": field_name, "reason": reason,
-                     "row": row.raw if row.raw is not None else row.data}
-            self._fh.write(json.dumps(entry, ensure_ascii=False, default=str) + "\n")
-
-    def commit(self) -> None:
-        if self._fh:
-            self._fh.close()
-            os.replace(self._tmp, self.path)
-
-    def discard(self) -> None:
-        if self._fh:
-            self._fh.close()
-            os.unlink(self._tmp)
 
 
 def _insert(cat: Catalog, columns: dict[str, pa.Array]) -> None:
@@ -145,7 +110,7 @@ class _Writer:
 
 
 def _load_rows(cat: Catalog, dataset_id: int, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
-               source: str, rejects: _Rejects | None) -> int:
+               source: str, rejects: RejectsFile | None) -> int:
     """Validate and insert rows; return how many were stored."""
     next_id = cat.next_record_id()  # before the writer thread starts using the connection
     writer = _Writer(cat)
@@ -166,12 +131,11 @@ def _drain(writer: _Writer) -> None:
 
 
 def _parse_rows(next_id: int, dataset_id: int, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
-                source: str, rejects: _Rejects | None, writer: _Writer) -> int:
+                source: str, rejects: RejectsFile | None, writer: _Writer) -> int:
     seen_ids: dict[str, int] | None = {} if mapping.id_field else None
     extract = text_extractor(mapping)
     id_field = mapping.id_field
     with_quality = mapping.quality_field is not None
-    dumps = json.dumps
     stored = 0
     for chunk in chunks:
         ids: list[str | None] = []
@@ -184,23 +148,30 @@ def _parse_rows(next_id: int, dataset_id: int, chunks: Iterable[list[SourceRow]]
                     raise FieldError(None, row.error)
                 data = row.data
                 text = extract(data)
+                ext = None
                 if seen_ids is not None:
                     ext = data.get(id_field)
                     if type(ext) is not str or not ext:
                         ext = row_external_id(data, mapping)
-                    first = seen_ids.setdefault(ext, row.line)
-                    if first != row.line:
+                    first = seen_ids.get(ext)
+                    if first is not None:
                         raise FieldError(mapping.id_field, f"duplicate id {ext!r} (first seen on line {first})")
-                    ids.append(ext)
-                if with_quality:
-                    quality.append(row_quality(data, mapping))
-            except FieldError as err:
+                score = row_quality(data, mapping) if with_quality else None
+                stored_fields = stored_json(data, row.raw)
+            except (FieldError, NotStorable) as err:
+                field_name = err.field if isinstance(err, FieldError) else None
+                reason = err.reason if isinstance(err, FieldError) else str(err)
                 if rejects is None:
-                    raise BadInput(err.reason, file=source, line=row.line, field=err.field) from None
-                rejects.add(row.line, err.field, err.reason, row)
+                    raise BadInput(reason, file=source, line=row.line, field=field_name) from None
+                rejects.add(row.line, field_name, reason, row=row.data, raw=row.raw)
                 continue
+            if seen_ids is not None:
+                seen_ids[ext] = row.line
+                ids.append(ext)
+            if with_quality:
+                quality.append(score)
             texts.append(text)
-            fields.append(row.raw if row.raw is not None else dumps(data, ensure_ascii=False, default=str))
+            fields.append(stored_fields)
         n = len(texts)
         if n:
             writer.put({
@@ -227,7 +198,12 @@ def _peek(chunks: Iterator[list[SourceRow]], source: str) -> tuple[dict, Iterato
                     yield from seen
                     yield from chunks
                 return row.data, replay()
-    raise BadInput("no records in file" if not seen else "no valid JSON object in file", file=source)
+    if not seen:
+        raise BadInput("no records in file", file=source)
+    bad = [row for chunk in seen for row in chunk]
+    first = bad[0]
+    raise BadInput(f"no valid records: all {len(bad)} rows are bad; the first, line {first.line}: {first.error}",
+                   file=source)
 
 
 def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]], *, source: str,
@@ -239,22 +215,28 @@ def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]]
                    skip_bad: str | os.PathLike | None = None, generator: str | None = None,
                    parameters: dict | None = None, model: str | None = None, seed: int | None = None,
                    parents: Iterable[str] = (), progress: Progress | None = None,
-                   bulk_path: Path | None = None) -> ImportResult:
+                   bulk_path: Path | None = None, input_path: Path | None = None,
+                   force: bool = False) -> ImportResult:
     """Store text-like rows as dataset ``dataset`` in one transaction.
 
     With ``bulk_path`` (the JSON Lines file the chunks come from), DuckDB reads the file first
     (:mod:`catalog.jsonl_bulk`); the chunks are parsed only if some row needs the row-by-row checks.
+    ``skip_bad`` names the rejects file (see :class:`catalog.rejects.RejectsFile`; ``force``
+    replaces an existing one; it may never be ``input_path``).
     """
     progress = progress or NullProgress()
     started = time.perf_counter()
-    first, chunks = _peek(iter(chunks), source)
-    mapping = infer_mapping(first, kind=kind, text_fields=text_fields, prompt_field=prompt_field,
-                            response_field=response_field, messages_field=messages_field,
-                            id_field=id_field, quality_field=quality_field, source=source)
-    model_ = get_embedder(embedder) if embed else None
-    rejects = _Rejects(skip_bad) if skip_bad is not None else None
-    params = dict(parameters or {}, mapping=mapping.to_dict())
+    validate_dataset_name(dataset)
+    cat.require_new_name(dataset)
+    rejects = RejectsFile(skip_bad, source=input_path, catalog_dir=cat.directory, force=force) \
+        if skip_bad is not None else None
     try:
+        first, chunks = _peek(iter(chunks), source)
+        mapping = infer_mapping(first, kind=kind, text_fields=text_fields, prompt_field=prompt_field,
+                                response_field=response_field, messages_field=messages_field,
+                                id_field=id_field, quality_field=quality_field, source=source)
+        model_ = get_embedder(embedder) if embed else None
+        params = dict(parameters or {}, mapping=mapping.to_dict())
         with cat.transaction():
             ds = cat.create_dataset(dataset, kind=mapping.kind, origin=origin, description=description,
                                     tags=list(tags), generator=generator, parameters=params, model=model,
@@ -270,8 +252,9 @@ def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]]
                 stored = _load_rows(cat, ds.dataset_id, chunks, mapping, source, rejects)
             progress.finish()
             if stored == 0:
-                raise BadInput("no valid records to import" +
-                               (f" ({rejects.count} rejected)" if rejects else ""), file=source)
+                detail = f": all {rejects.count} rows were rejected (first: {rejects.examples[0]})" \
+                    if rejects and rejects.examples else ""
+                raise BadInput(f"no valid records to import{detail}", file=source)
             cat.update_dataset(dataset, row_count=stored)
             embedded = 0
             if model_ is not None:
@@ -308,20 +291,47 @@ def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: 
     text_options = any(options.get(k) for k in ("text_fields", "prompt_field", "response_field",
                                                   "messages_field"))
     if kind == "table" or (kind is None and fmt in ("csv", "tsv", "parquet") and not text_options):
-        started = time.perf_counter()
-        with cat.transaction():
-            rows = create_table_from_file(cat, path, fmt, dataset, origin=origin,
-                                          description=options.get("description"),
-                                          tags=options.get("tags") or ())
-        return ImportResult(dataset=dataset, kind="table", origin=origin, rows=rows,
-                            seconds=round(time.perf_counter() - started, 3))
+        return _import_table(cat, path, fmt, dataset, origin=origin, **options)
     if kind is not None and kind not in TEXT_KINDS:
         raise SynthcatError(f"unknown kind '{kind}': choose text, pairs, conversations or table")
-    cat.require_new_name(dataset)
     progress.start(f"importing {path.name}", path.stat().st_size)
     chunks = iter_rows(path, fmt, chunk_size=chunk_size, progress=progress.advance)
     return import_records(cat, dataset, chunks, source=source, origin=origin, kind=kind,
-                          progress=progress, bulk_path=path if fmt == "jsonl" else None, **options)
+                          progress=progress, bulk_path=path if fmt == "jsonl" else None, input_path=path,
+                          **options)
+
+
+_TEXT_ONLY_OPTIONS = {"quality_field": "--quality-field", "embedder": "--embedder"}
+
+
+def _import_table(cat: Catalog, path: Path, fmt: str, dataset: str, *, origin: str,
+                  description: str | None = None, tags: Iterable[str] = (), id_field: str | None = None,
+                  skip_bad: str | os.PathLike | None = None, force: bool = False, **options) -> ImportResult:
+    """A CSV/TSV/Parquet (or JSON with kind="table") file as a typed table, in one transaction."""
+    for name, flag in _TEXT_ONLY_OPTIONS.items():
+        if options.get(name):
+            raise BadInput(f"{flag} applies to text records; '{path.name}' is imported as a typed table",
+                           file=str(path))
+    started = time.perf_counter()
+    validate_dataset_name(dataset)
+    cat.require_new_name(dataset)
+    rejects = RejectsFile(skip_bad, source=path, catalog_dir=cat.directory, force=force) \
+        if skip_bad is not None else None
+    try:
+        with cat.transaction():
+            rows = create_table_from_file(cat, path, fmt, dataset, origin=origin, description=description,
+                                          tags=tags or (), id_column=id_field, rejects=rejects)
+    except BaseException:
+        if rejects:
+            rejects.discard()
+        raise
+    if rejects:
+        rejects.commit()
+    return ImportResult(dataset=dataset, kind="table", origin=origin, rows=rows,
+                        rejected=rejects.count if rejects else 0,
+                        rejects_file=str(skip_bad) if skip_bad else None,
+                        first_errors=rejects.examples if rejects else [],
+                        seconds=round(time.perf_counter() - started, 3))
 
 
 def add_records(cat: Catalog, dataset: str, rows: Iterable[dict], **options) -> ImportResult:

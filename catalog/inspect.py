@@ -4,16 +4,10 @@ from __future__ import annotations
 
 import json
 
-import duckdb
-
-from catalog.embedding_store import schedule_index_rebuild
-from catalog.errors import SynthcatError
+from catalog.errors import BadInput, SynthcatError
 from catalog.exporter import dataset_metadata
+from catalog.sql_sandbox import open_sandbox, run_query
 from catalog.store import Catalog
-
-# Tables holding per-record rows (record_id column) that must go when their records go.
-# Later features append their own tables here.
-RECORD_TABLES: list[str] = ["lineage", "generation_provenance"]
 
 
 def list_datasets(cat: Catalog) -> list[dict]:
@@ -30,6 +24,8 @@ def list_datasets(cat: Catalog) -> list[dict]:
 
 def show_dataset(cat: Catalog, name: str, *, sample: int = 3) -> dict:
     """Metadata, counts by status, sample rows, parents/children and lineage of dataset ``name``."""
+    if isinstance(sample, bool) or not isinstance(sample, int) or sample < 0:
+        raise BadInput(f"sample must be a whole number >= 0, got {sample!r}", field="sample")
     ds = cat.dataset(name)
     info = dataset_metadata(cat, name)
     if ds.kind == "table":
@@ -78,41 +74,13 @@ def _evaluations(cat: Catalog, ds) -> dict:
 SHOW_SECTIONS: list = [generation_section, _evaluations]
 
 
-def delete_dataset(cat: Catalog, name: str) -> dict:
-    """Remove a dataset, its records, their lineage and vectors no other record uses."""
-    ds = cat.dataset(name)
-    with cat.transaction():
-        ids_sql = "SELECT record_id FROM records WHERE dataset_id = ?"
-        for table in RECORD_TABLES:
-            cat.con.execute(f"DELETE FROM {table} WHERE record_id IN ({ids_sql})", [ds.dataset_id])
-        cat.con.execute(f"DELETE FROM lineage WHERE source_record_id IN ({ids_sql})", [ds.dataset_id])
-        removed = cat.con.execute("DELETE FROM records WHERE dataset_id = ?", [ds.dataset_id]).fetchone()[0]
-        if ds.embedder:
-            cat.con.execute(
-                "DELETE FROM embeddings e WHERE e.embedder_id = ? AND NOT EXISTS ("
-                "SELECT 1 FROM records r JOIN datasets d USING (dataset_id) "
-                "WHERE r.content_hash = e.content_hash AND d.embedder = e.embedder_id AND d.dataset_id <> ?)",
-                [ds.embedder, ds.dataset_id])
-            cat.touch_vectors(ds.embedder)
-            schedule_index_rebuild(cat, ds.embedder)
-        if ds.table_name:
-            cat.con.execute(f'DROP TABLE IF EXISTS "{ds.table_name}"')
-        cat.con.execute("DELETE FROM generation_jobs WHERE dataset = ?", [name])
-        cat.con.execute("DELETE FROM datasets WHERE dataset_id = ?", [ds.dataset_id])
-    return {"dataset": name, "records_removed": int(removed or 0) if ds.kind != "table" else 0,
-            "rows": ds.row_count}
-
-
 def run_sql(cat: Catalog, query: str, *, limit: int | None = None) -> dict:
-    """Run one read-only query; return column names and rows."""
-    if not query.strip():
-        raise SynthcatError("empty SQL query")
+    """Run one read-only query in a sandbox that sees only the catalog; return columns, rows and
+    whether rows were cut at ``limit``. See :mod:`catalog.sql_sandbox`."""
     if not cat.read_only:
-        raise SynthcatError("run_sql needs a catalog opened read-only")
+        raise SynthcatError("SQL runs on a catalog opened read-only: open_catalog(directory, read_only=True)")
+    con = open_sandbox(cat.directory)
     try:
-        cur = cat.con.execute(query)
-        columns = [d[0] for d in cur.description] if cur.description else []
-        rows = cur.fetchmany(limit) if limit else cur.fetchall()
-    except duckdb.Error as exc:
-        raise SynthcatError(f"SQL error: {str(exc).strip().splitlines()[0]}") from None
-    return {"columns": columns, "rows": [list(r) for r in rows]}
+        return run_query(con, query, limit=limit)
+    finally:
+        con.close()

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pyarrow as pa
 
+from catalog.json_values import MAX_NESTING, json_pointer
 from catalog.readers import open_binary
 from catalog.record_mapping import FieldMapping
 
@@ -41,7 +42,7 @@ def _literal(text: str) -> str:
 
 def _pointer(name: str) -> str:
     """A JSON pointer literal for top-level key ``name`` (any characters)."""
-    return _literal("/" + name.replace("~", "~0").replace("/", "~1"))
+    return _literal(json_pointer(name))
 
 
 def _has_text(expr: str) -> str:
@@ -60,7 +61,9 @@ def _select(mapping: FieldMapping) -> tuple[str, str]:
               # orjson (the row path) refuses NaN and Infinity, which DuckDB reads, and keeps the
               # last of repeated keys; such lines (or look-alikes inside a string) go to the row path.
               "NOT (contains(line, 'NaN') OR contains(line, 'Infinity'))",
-              "len(json_keys(line)) = len(list_distinct(json_keys(line)))"]
+              "len(json_keys(line)) = len(list_distinct(json_keys(line)))",
+              # a line with many brackets may nest too deeply: the row path measures it exactly
+              f"length(line) - length(replace(replace(line, '[', ''), '{{', '')) <= {MAX_NESTING}"]
     if mapping.kind == "pairs":
         p, r = mapping.prompt_field, mapping.response_field
         text = f"{val(p)} || chr(10) || chr(10) || {val(r)}"

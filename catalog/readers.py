@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import gzip
 import io
-import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 from catalog.errors import BadInput
+from catalog.json_values import MAX_NESTING
 
 FORMATS = ("jsonl", "json", "csv", "tsv", "parquet")
 
@@ -67,6 +67,13 @@ def open_binary(path: Path) -> tuple[io.BufferedIOBase, Callable[[], int]]:
     return raw, raw.tell
 
 
+def _json_error(exc: Exception) -> str:
+    text = str(exc)
+    if "depth limit" in text or "recursion" in text.lower():
+        return f"nested deeper than {MAX_NESTING} levels"
+    return f"malformed JSON ({text.split(':')[0]})"
+
+
 def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | None) -> Iterator[list[SourceRow]]:
     fh, position = open_binary(path)
     import orjson
@@ -83,12 +90,12 @@ def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | No
             try:
                 obj = loads(text)
             except orjson.JSONDecodeError as exc:
-                chunk.append(SourceRow(line_no, None, None, f"malformed JSON ({str(exc).split(':')[0]})"))
+                chunk.append(SourceRow(line_no, None, text.decode("utf-8", "replace"), _json_error(exc)))
             else:
                 if type(obj) is dict:
                     chunk.append(SourceRow(line_no, obj, text.decode("utf-8")))
                 else:
-                    chunk.append(SourceRow(line_no, None, None,
+                    chunk.append(SourceRow(line_no, None, text.decode("utf-8", "replace"),
                                            f"expected a JSON object, got {type(obj).__name__}"))
             if len(chunk) >= limit:
                 yield chunk
@@ -109,19 +116,26 @@ def iter_jsonl(path: Path, chunk_size: int, progress: Callable[[int], None] | No
 
 
 def iter_json_array(path: Path, chunk_size: int, progress: Callable[[int], None] | None) -> Iterator[list[SourceRow]]:
+    import orjson
+
     fh, _ = open_binary(path)
     try:
         head = fh.read(1 << 16)
         stripped = head.lstrip()
+        if stripped.startswith(b"\xef\xbb\xbf"):
+            stripped = stripped[3:].lstrip()
         if stripped[:1] == b"{":
             # A .json file holding JSON Lines (or one object): read it as JSON Lines.
             fh.close()
             yield from iter_jsonl(path, chunk_size, progress)
             return
         try:
-            data = json.loads(head + fh.read())
-        except ValueError as exc:
-            raise BadInput(f"malformed JSON: {exc}", file=str(path)) from None
+            data = orjson.loads(stripped + fh.read())
+        except orjson.JSONDecodeError as exc:
+            where = f"line {exc.lineno} column {exc.colno}: " if getattr(exc, "lineno", None) else ""
+            raise BadInput(f"{where}{_json_error(exc)}", file=str(path)) from None
+    except (OSError, EOFError) as exc:
+        raise BadInput(f"cannot read file: {exc}", file=str(path)) from None
     finally:
         fh.close()
     if not isinstance(data, list):
@@ -150,19 +164,49 @@ def object_chunks(objects: Iterable[object], chunk_size: int,
 
 def iter_delimited(path: Path, sep: str, chunk_size: int,
                    progress: Callable[[int], None] | None) -> Iterator[list[SourceRow]]:
-    import pandas as pd
+    """Rows of a CSV/TSV file as dicts of strings keyed by the header; a row with another number of
+    fields than the header becomes an error row naming both counts (its line is the file's line)."""
+    import csv
 
+    csv.field_size_limit(2**31 - 1)
+    source = str(path)
     try:
-        reader = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False, chunksize=chunk_size)
-        line = 1
-        for frame in reader:
-            records = frame.to_dict(orient="records")
-            yield [SourceRow(line + i + 1, row) for i, row in enumerate(records)]
-            line += len(records)
-            if progress:
-                progress(0)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise BadInput(f"cannot parse {sep!r}-separated file: {str(exc).strip()}", file=str(path)) from None
+        fh = open(path, encoding="utf-8-sig", newline="")
+    except OSError as exc:
+        raise BadInput(f"cannot read file: {exc.strerror or exc}", file=source) from None
+    with fh:
+        reader = csv.reader(fh, delimiter=sep)
+        try:
+            header = next(reader, None)
+            if header is None:
+                raise BadInput("no header row", file=source)
+            seen: set[str] = set()
+            for name in header:
+                if name in seen:
+                    raise BadInput(f"column {name!r} appears twice in the header", file=source, line=1)
+                seen.add(name)
+            width = len(header)
+            chunk: list[SourceRow] = []
+            for row in reader:
+                line = reader.line_num
+                if not row:
+                    continue
+                if len(row) != width:
+                    chunk.append(SourceRow(line, None, sep.join(row),
+                                           f"expected {width} fields as in the header, found {len(row)}"))
+                else:
+                    chunk.append(SourceRow(line, dict(zip(header, row))))
+                if len(chunk) >= chunk_size:
+                    yield chunk
+                    chunk = []
+                    if progress:
+                        progress(0)
+            if chunk:
+                yield chunk
+        except csv.Error as exc:
+            raise BadInput(f"cannot parse {sep!r}-separated file: {exc}", file=source, line=reader.line_num) from None
+        except UnicodeDecodeError as exc:
+            raise BadInput(f"not UTF-8 text ({exc.reason}) near line {reader.line_num + 1}", file=source) from None
     if progress:
         progress(path.stat().st_size)
 

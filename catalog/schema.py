@@ -142,11 +142,29 @@ CREATE TABLE evaluations (
 );
 """
 
+def m005_dataset_ids(con: duckdb.DuckDBPyConnection) -> None:
+    """Evaluations and dedup runs refer to datasets by id, not only by name, so a later dataset that
+    takes a deleted one's name never inherits its evaluations or runs. Existing rows are filled in
+    from the names where those datasets still exist."""
+    con.execute("ALTER TABLE evaluations ADD COLUMN synthetic_id INTEGER")
+    con.execute("ALTER TABLE evaluations ADD COLUMN real_id INTEGER")
+    con.execute("ALTER TABLE evaluations ADD COLUMN holdout_id INTEGER")
+    for column in ("synthetic", "real", "holdout"):
+        con.execute(f"UPDATE evaluations e SET {column}_id = d.dataset_id FROM datasets d WHERE d.name = e.{column}")
+    con.execute("ALTER TABLE dedup_runs ADD COLUMN dataset_ids INTEGER[]")
+    con.execute("ALTER TABLE dedup_runs ADD COLUMN against_ids INTEGER[]")
+    ids = dict(con.execute("SELECT name, dataset_id FROM datasets").fetchall())
+    for run_id, names, against in con.execute("SELECT run_id, datasets, against FROM dedup_runs").fetchall():
+        con.execute("UPDATE dedup_runs SET dataset_ids = ?, against_ids = ? WHERE run_id = ?",
+                    [[ids[n] for n in names if n in ids], [ids[n] for n in against if n in ids], run_id])
+
+
 MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_generation_jobs", M002_GENERATION_JOBS),
     ("m003_dedup", M003_DEDUP),
     ("m004_evaluations", M004_EVALUATIONS),
+    ("m005_dataset_ids", m005_dataset_ids),
 ]
 
 

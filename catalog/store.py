@@ -26,7 +26,7 @@ from catalog.location import DB_FILE, VECTORS_DIR, resolve_catalog_dir
 KINDS = ("text", "pairs", "conversations", "table")
 ORIGINS = ("real", "synthetic")
 TEXT_KINDS = ("text", "pairs", "conversations")
-_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}$")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{0,127}")
 
 
 @dataclass
@@ -74,7 +74,7 @@ def _dataset_from_row(row: Sequence) -> Dataset:
 
 
 def validate_dataset_name(name: str) -> str:
-    if not isinstance(name, str) or not _NAME_RE.match(name):
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name):
         raise SynthcatError(
             f"invalid dataset name {name!r}: use letters, digits, '_', '-' or '.', starting with a "
             "letter or digit (at most 128 characters)"
@@ -90,11 +90,25 @@ def _connect(db_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
         if "lock" in msg.lower():
             holder = re.search(r"PID (\d+)", msg)
             who = f" (process {holder.group(1)})" if holder else ""
+            if read_only:  # readers share a catalog, so the holder is writing
+                detail = f"another process{who} is writing to {db_path.parent}; try again when it has finished"
+            else:
+                detail = (f"another process{who} has {db_path.parent} open (reading or writing), and a command "
+                          "that writes needs the catalog to itself; try again when it has finished")
             raise CatalogInUse(
-                f"catalog in use: another synthcat process{who} is writing to {db_path.parent}; "
-                "wait for it to finish and try again"
+                f"catalog in use: {detail}"
             ) from None
         raise SynthcatError(f"cannot open catalog {db_path.parent}: {msg}") from None
+
+
+def _make_dir(path: Path) -> None:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        raise SynthcatError(f"cannot create the catalog directory {path}: a file is in the way, not a directory") \
+            from None
+    except OSError as exc:
+        raise SynthcatError(f"cannot create the catalog directory {path}: {exc.strerror or exc}") from None
 
 
 class Catalog:
@@ -117,6 +131,11 @@ class Catalog:
         """
         path = resolve_catalog_dir(directory)
         db_path = path / DB_FILE
+        if path.exists() and not path.is_dir():
+            raise CatalogNotFound(f"{path} is a file, not a directory: a catalog is a directory "
+                                  "(point --catalog / SYNTHCAT_CATALOG at a directory)")
+        if db_path.exists() and not db_path.is_file():
+            raise SynthcatError(f"{db_path} is not a file: this directory does not hold a catalog")
         if not db_path.exists():
             if not create:
                 raise CatalogNotFound(
@@ -125,9 +144,9 @@ class Catalog:
                 )
             if read_only:
                 raise CatalogNotFound(f"no catalog at {path}")
-            path.mkdir(parents=True, exist_ok=True)
+            _make_dir(path)
         if not read_only:
-            (path / VECTORS_DIR).mkdir(parents=True, exist_ok=True)
+            _make_dir(path / VECTORS_DIR)
         con = _connect(db_path, read_only)
         con.execute("SET enable_progress_bar = false")
         cat = cls(path, con, read_only)
@@ -259,7 +278,7 @@ class Catalog:
         self.require_new_name(name)
         for parent in parents:
             self.dataset(parent)
-        dataset_id = self.con.execute("SELECT coalesce(max(dataset_id), 0) + 1 FROM datasets").fetchone()[0]
+        dataset_id = self._next_id("dataset_id", "datasets", "next_dataset_id")
         table_name = f"table_{dataset_id}" if kind == "table" else None
         self.con.execute(
             "INSERT INTO datasets (dataset_id, name, kind, origin, description, tags, generator, parameters, "
@@ -282,7 +301,12 @@ class Catalog:
             self.con.execute(f"UPDATE datasets SET {column} = ? WHERE name = ?", [value, name])
 
     def next_record_id(self) -> int:
-        return self.con.execute("SELECT coalesce(max(record_id), 0) + 1 FROM records").fetchone()[0]
+        return self._next_id("record_id", "records", "next_record_id")
+
+    def _next_id(self, column: str, table: str, floor_key: str) -> int:
+        """One past the highest id in use, and never below an id handed out before a delete."""
+        highest = self.con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0]
+        return max(int(highest), int(self.get_meta(floor_key) or 0))
 
     def resolve_datasets(self, names: Sequence[str]) -> list[Dataset]:
         return [self.dataset(n) for n in names]
@@ -315,7 +339,7 @@ Catalog.add_records = _bind("catalog.importer", "add_records")
 Catalog.export = _bind("catalog.exporter", "export_dataset")
 Catalog.list = _bind("catalog.inspect", "list_datasets")
 Catalog.show = _bind("catalog.inspect", "show_dataset")
-Catalog.delete = _bind("catalog.inspect", "delete_dataset")
+Catalog.delete = _bind("catalog.deletion", "delete_dataset")
 Catalog.sql = _bind("catalog.inspect", "run_sql")
 Catalog.read_table = _bind("catalog.tables", "read_table")
 Catalog.embed = _bind("catalog.embedding_store", "embed_dataset")

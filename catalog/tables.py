@@ -26,20 +26,94 @@ def _finish(cat, name: str, table_name: str, source: str) -> int:
     return rows
 
 
+def _header_fields(path: Path, delimiter: str) -> int:
+    """How many fields the first line of a delimited file has when split on ``delimiter``."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            return len(next(csv.reader([fh.readline()], delimiter=delimiter), []))
+    except (OSError, UnicodeDecodeError, csv.Error):
+        return 0
+
+
+def _csv_reader(path: Path, fmt: str) -> tuple[str, list]:
+    """The read_csv call for a delimited file, keeping every malformed row for inspection.
+
+    When the header splits on the format's own delimiter (',' for .csv, tab for .tsv) that delimiter
+    is used, so a ragged row cannot make DuckDB's sniffer fall back to one text column holding
+    whole lines; otherwise (e.g. a semicolon-separated .csv) the sniffer decides. Malformed rows go
+    to the ``reject_errors`` table (line, error, the line's text) instead of aborting the read.
+    """
+    delimiter = "," if fmt == "csv" else "\t"
+    options = "header = true, sample_size = -1, ignore_errors = true, store_rejects = true"
+    params: list = [str(path)]
+    if _header_fields(path, delimiter) >= 2:
+        options += ", delim = ?"
+        params.append(delimiter)
+    return f"read_csv(?, {options})", params
+
+
+def _reported_rejects(cat, source: str, rejects) -> None:
+    """Move DuckDB's rejected CSV rows into the rejects file, or fail on the first one."""
+    rows = cat.con.execute(
+        "SELECT line, column_name, error_type, error_message, csv_line FROM reject_errors ORDER BY line").fetchall()
+    cat.con.execute("DELETE FROM reject_errors")
+    cat.con.execute("DELETE FROM reject_scans")
+    if not rows:
+        return
+    if rejects is None:
+        line, column, _kind, message, _text = rows[0]
+        more = f" ({len(rows)} bad rows in all; --skip-bad FILE imports the others)" if len(rows) > 1 else ""
+        raise BadInput(f"{message}{more}", file=source, line=int(line), field=column or None)
+    for line, column, _kind, message, text in rows:
+        rejects.add(int(line), column or None, message, raw=text)
+
+
 def create_table_from_file(cat, path: Path, fmt: str, name: str, *, origin: str,
-                           description: str | None = None, tags=()) -> int:
-    """Load a CSV/TSV/Parquet/JSON file into a typed table (inside the caller's transaction)."""
+                           description: str | None = None, tags=(), id_column: str | None = None,
+                           rejects=None) -> int:
+    """Load a CSV/TSV/Parquet/JSON file into a typed table (inside the caller's transaction).
+
+    A malformed CSV row fails the import naming its line, unless ``rejects`` (a
+    :class:`catalog.rejects.RejectsFile`) takes it. ``id_column`` must name a column whose values
+    are present and unique; it is recorded with the dataset.
+    """
     reader = _READERS.get(fmt)
     if reader is None:
         raise BadInput(f"cannot read format '{fmt}' as a table", file=str(path))
+    params: list = [str(path)]
+    if fmt in ("csv", "tsv"):
+        reader, params = _csv_reader(path, fmt)
+    elif rejects is not None:
+        raise BadInput(f"--skip-bad applies to CSV/TSV tables and text records, not {fmt} tables", file=str(path))
     ds = cat.create_dataset(name, kind="table", origin=origin, description=description, tags=list(tags),
-                            source=str(path))
+                            source=str(path), parameters={"id_column": id_column} if id_column else None)
     try:
-        cat.con.execute(f'CREATE TABLE "{ds.table_name}" AS SELECT * FROM {reader}', [str(path)])
+        cat.con.execute(f'CREATE TABLE "{ds.table_name}" AS SELECT * FROM {reader}', params)
     except duckdb.Error as exc:
         first = str(exc).strip().splitlines()[0]
         raise BadInput(f"cannot read as a table: {first}", file=str(path)) from None
+    if fmt in ("csv", "tsv"):
+        _reported_rejects(cat, str(path), rejects)
+    if id_column:
+        _check_id_column(cat, ds.table_name, id_column, str(path))
     return _finish(cat, name, ds.table_name, str(path))
+
+
+def _check_id_column(cat, table_name: str, column: str, source: str) -> None:
+    columns = [r[0] for r in cat.con.execute(f'DESCRIBE "{table_name}"').fetchall()]
+    if column not in columns:
+        raise BadInput(f"no column '{column}' (columns: {', '.join(columns[:20])})", file=source, field=column)
+    quoted = '"' + column.replace('"', '""') + '"'
+    missing = cat.con.execute(f'SELECT count(*) FROM "{table_name}" WHERE {quoted} IS NULL').fetchone()[0]
+    if missing:
+        raise BadInput(f"{missing} rows have no id", file=source, field=column)
+    repeated = cat.con.execute(
+        f'SELECT {quoted}::VARCHAR, count(*) FROM "{table_name}" GROUP BY 1 HAVING count(*) > 1 ORDER BY 1 LIMIT 1'
+    ).fetchone()
+    if repeated:
+        raise BadInput(f"duplicate id {repeated[0]!r} ({repeated[1]} rows)", file=source, field=column)
 
 
 def create_table_from_frame(cat, name: str, frame, *, origin: str, description: str | None = None,

@@ -199,6 +199,8 @@ class VectorIndex:
         faiss = _faiss()
         index = self.load()
         queries = np.ascontiguousarray(queries, dtype=np.float32)
+        if index is not None and index.ntotal:
+            k = max(1, min(k, int(index.ntotal)))  # FAISS allocates k slots per query: never more than it holds
         if index is None or index.ntotal == 0:
             return (np.full((len(queries), k), -np.inf, dtype=np.float32),
                     np.full((len(queries), k), -1, dtype=np.int64))

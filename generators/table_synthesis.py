@@ -19,15 +19,21 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
                      conditions: dict[str, str] | None = None, balance: str | None = None,
                      balance_shares: dict[str, float] | None = None, constraints: list[str] | None = None,
                      na_values: list[str] | None = None, method_options: dict | None = None, progress=None,
-                     description: str | None = None) -> dict:
+                     description: str | None = None, force: bool = False) -> dict:
     """Fit (or load, or run a spec), sample ``n`` rows and store them as ``dataset``; return a summary.
 
     ``method_options`` sets the method's own parameters (``default_params()`` of its class, e.g.
-    ``{"condition_column": "income"}`` for tvae); an unknown name is refused with the known ones."""
+    ``{"condition_column": "income"}`` for tvae); an unknown name is refused with the known ones.
+    ``save_model`` must be a new or empty directory outside the catalog (``force`` replaces a saved
+    model there)."""
     from generators.tabular import generate_from_spec, load_synthesizer, make_synthesizer
     from generators.tabular.factory import method_params
 
     cat.require_new_name(dataset)
+    if epochs is not None and epochs < 1:
+        raise BadInput(f"--epochs must be at least 1, got {epochs}", field="epochs")
+    if save_model:
+        check_model_dir(save_model, catalog_dir=cat.directory, force=force)
     chosen = [x for x in (spec, load_model, source) if x]
     if spec and (source or load_model or method):
         raise BadInput("--spec generates from rules alone: drop --from, --method and --load-model")
@@ -82,6 +88,30 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
     return {"dataset": dataset, "rows": rows, "method": generator, "parent": parent,
             "fit_seconds": round(fit_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
             "saved_model": save_model}
+
+
+def check_model_dir(path: str, *, catalog_dir, force: bool) -> None:
+    """A directory a fitted model may be saved to: outside the catalog, and new, empty, or (with
+    ``force``) holding only an earlier saved model."""
+    from pathlib import Path
+
+    target = Path(path)
+    try:
+        inside = target.resolve().is_relative_to(Path(catalog_dir).resolve())
+    except OSError:
+        inside = False
+    if inside:
+        raise BadInput(f"--save-model points inside the catalog directory {catalog_dir}: choose a path outside it",
+                       file=str(path))
+    if target.exists() and not target.is_dir():
+        raise BadInput("--save-model names a file; give a directory", file=str(path))
+    if target.is_dir():
+        present = {p.name for p in target.iterdir()}
+        if present and not (force and present <= {"synthesizer.json", "arrays.npz"}):
+            raise BadInput("--save-model directory is not empty"
+                           + (": pass --force to replace the saved model in it" if
+                              present <= {"synthesizer.json", "arrays.npz"} else " (and holds other files)"),
+                           file=str(path))
 
 
 _TRUE = {"true", "yes", "y", "1", "t"}

@@ -60,7 +60,10 @@ def write_html_report(result: dict, path: str | Path, real: object = None, synth
     doc = (f"<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'><title>{_e(heading)}</title>"
            f"<style>{_CSS}</style></head><body><main><h1>{_e(heading)}</h1>"
            f"<div class='muted'>synthcat evaluation report, generated {stamp}</div>{body}</main></body></html>\n")
-    path.write_text(doc, encoding="utf-8")
+    from catalog.outputs import atomic_output
+
+    with atomic_output(path) as fh:
+        fh.write(doc)
     return path
 
 

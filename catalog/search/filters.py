@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from catalog.errors import BadInput
+from catalog.json_values import json_pointer
 
 
 @dataclass
@@ -59,13 +60,8 @@ class SearchFilters:
             if not name:
                 raise BadInput("a field filter needs a field name", field="field")
             parts.append("json_extract_string(r.fields, ?) = ?")
-            params += ["$." + _json_key(name), str(value)]
+            params += [json_pointer(name), str(value)]
         return " AND ".join(parts), params
-
-
-def _json_key(name: str) -> str:
-    escaped = name.replace('"', '\\"')
-    return f'"{escaped}"'
 
 
 def _timestamp(value: datetime | str) -> datetime:

@@ -68,6 +68,10 @@ class ChatModel:
                  max_tokens: int, json_schema: dict[str, Any] | None, timeout: float) -> RawCompletion:
         raise NotImplementedError
 
+    def check_reachable(self) -> None:
+        """Raise a :class:`~catalog.errors.SynthcatError` now if the model cannot answer at all (an
+        endpoint that refuses connections), before a job creates anything. Local models: nothing."""
+
     def close(self) -> None:
         """Release what the backend holds (HTTP pools); the model object is unusable afterwards."""
 

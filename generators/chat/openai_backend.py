@@ -85,6 +85,22 @@ class OpenAIChatModel(ChatModel):
     def close(self) -> None:
         self._client.close()
 
+    def check_reachable(self, timeout: float = 10.0) -> None:
+        """Ask the endpoint for its model list: a refused connection, a bad address or a rejected key
+        fail here with the URL, instead of after a job's every attempt has failed."""
+        openai = self._openai
+        target = self.base_url or "the OpenAI API"
+        try:
+            self._client.with_options(timeout=timeout).models.list()
+        except openai.APIConnectionError as exc:
+            cause = exc.__cause__ or exc
+            raise SynthcatError(f"cannot reach the OpenAI-compatible endpoint at {target}: "
+                                f"{_short(str(cause) or cause.__class__.__name__, 160)}") from None
+        except openai.AuthenticationError:
+            raise SynthcatError(f"the endpoint at {target} refused the API key in {KEY_VARIABLE}") from None
+        except openai.APIStatusError:
+            pass  # some servers have no /models; the completions themselves will tell
+
     def _response_format(self, json_schema: dict[str, Any] | None) -> dict[str, Any] | None:
         if json_schema is None or self._json_style == "none":
             return None

@@ -85,6 +85,13 @@ class GenerationConfig:
             raise BadInput("min length above max length", field="min_chars")
         if self.concurrency < 1:
             raise BadInput("--concurrency must be at least 1", field="concurrency")
+        if not 0.0 <= self.temperature <= 2.0:
+            raise BadInput(f"--temperature must lie in [0, 2], got {self.temperature}", field="temperature")
+        if self.max_tokens < 16:
+            raise BadInput(f"--max-tokens must be at least 16 (a sample needs room), got {self.max_tokens}",
+                           field="max_tokens")
+        if self.max_attempts is not None and self.max_attempts < 1:
+            raise BadInput(f"--max-attempts must be at least 1, got {self.max_attempts}", field="max_attempts")
         if self.template is not None:
             check_template(self.template)
 
@@ -379,6 +386,8 @@ def generate_text(cat, config: GenerationConfig, *, model=None, progress: Progre
     from generators.chat import load_chat_model
 
     model = model or load_chat_model(config.model, base_url=config.base_url)
+    if not cat.has_dataset(config.dataset):
+        model.check_reachable()  # before the job creates its dataset
     job = _start(cat, config, model)
     return _run(cat, job, model, progress)
 
@@ -405,8 +414,11 @@ def _run(cat, job: jobstore.Job, model, progress: Progress | None) -> Generation
                               seconds=round(time.perf_counter() - started, 2), usage=job.usage,
                               accepted_this_run=made)
     if job.status == "exhausted":
+        model_failures = sum(v for k, v in job.rejections.items() if k.startswith("model_"))
+        advice = ("the model failed on most attempts: check the endpoint and model, then"
+                  if model_failures * 2 > sum(job.rejections.values())
+                  else "loosen the novelty thresholds or raise --max-attempts, then")
         raise SynthcatError(
             f"job {job.job_id} stopped after {job.attempts} attempts with {accepted}/{job.target} accepted "
-            f"(rejections: {dict(job.rejections)}); loosen the novelty thresholds or raise --max-attempts, then "
-            f"`synthcat generate resume {job.job_id}`")
+            f"(rejections: {dict(job.rejections)}); {advice} `synthcat generate resume {job.job_id}`")
     return report

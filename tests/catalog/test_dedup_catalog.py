@@ -131,11 +131,16 @@ def test_cli_dedup_undo_and_runs(invoke, tmp_path):
     assert dry.exit_code == 0 and "would remove 2" in dry.output
     result = json.loads(invoke("dedup", "support", "--json").stdout)
     assert result["removed"] == 2 and result["run_id"] == 1
-    runs = json.loads(invoke("dedup", "runs", "--json").stdout)
+    runs = json.loads(invoke("dedup-runs", "list", "--json").stdout)
     assert runs[0]["removed"] == 2
-    assert "2 records restored" in invoke("dedup", "undo", "1").output
-    bad = invoke("dedup", "undo", "x")
-    assert bad.exit_code == 1 and "usage" in bad.output
+    shown = json.loads(invoke("dedup-runs", "show", "1", "--json").stdout)
+    kept = shown["removals"][0]["duplicate_of"]
+    assert [(r["stage"], r["duplicate_of"]) for r in shown["removals"]] == [("exact", kept), ("minhash", kept)]
+    assert "2 records restored" in invoke("dedup-runs", "undo", "1").output
+    bad = invoke("dedup-runs", "undo", "x")
+    assert bad.exit_code == 2 and "valid integer" in bad.output
+    missing = invoke("dedup", "runs")
+    assert missing.exit_code == 1 and "synthcat dedup-runs list" in missing.output
 
 
 def test_demo_seed_set_planted_copies_all_go(cat):

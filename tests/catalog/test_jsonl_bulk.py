@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import json
 
 import pytest
 
@@ -88,7 +89,8 @@ def test_lines_the_bulk_path_cannot_judge_are_still_imported_by_the_row_path(cat
     path = tmp_path / "nan.jsonl"
     path.write_text('{"prompt": "Is NaN a number?", "response": "Not in JSON.", "p": 1, "p": 2}\n', encoding="utf-8")
     assert cat.import_file(path, "nan", embed=False).rows == 1
-    assert _records(cat, "nan")[0][3] == '{"prompt": "Is NaN a number?", "response": "Not in JSON.", "p": 1, "p": 2}'
+    # the repeated key is stored once, with the value every reader here takes (the last)
+    assert json.loads(_records(cat, "nan")[0][3]) == {"prompt": "Is NaN a number?", "response": "Not in JSON.", "p": 2}
 
 
 def test_bulk_returns_none_and_leaves_no_rows_on_a_bad_row(cat, tmp_path):
