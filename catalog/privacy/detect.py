@@ -45,6 +45,7 @@ _FILE_SUFFIXES = {"png", "jpg", "jpeg", "gif", "svg", "webp", "bmp", "ico", "pdf
                   "txt", "json", "csv"}
 
 _CARD = re.compile(r"(?<![\d+\-./,])\d(?:[ -]?\d){11,18}(?![\d])(?![.,/-]\d)")
+_SEPARATORS = re.compile(r"[ -]")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ -]?[A-Z0-9]){11,30}\b")
 
 _SSN = re.compile(r"(?<![\d\-./])\d{3}([- ])\d{2}\1\d{4}(?![\d\-])(?!\.\d)")
@@ -72,7 +73,9 @@ _PHONE = re.compile(
     r"(?<![\w+@#/.:,-])(?:\+|\b00)?\(?\d{1,5}\)?(?:(?:[ .\-/]|\s?\(0\)\s?|\s?\(|\)\s?)?\d{1,6}){1,6}"
     r"(?:\s?(?:x|ext\.?|extension)\s?\d{1,6})?(?![\w@]|[.,/-]\d)")
 _PHONE_EXTENSION = re.compile(r"\s?(?:x|ext\.?|extension)\s?\d{1,6}$")
-_DOTTED_QUAD = re.compile(r"\d{1,3}\.\d{1,3}\.\d{1,3}\.\d{1,3}")
+_DOTTED_QUAD = re.compile(r"\d{1,3}(?:\.\d{1,3}){3}")
+_SSN_SHAPE = re.compile(r"\d{3}-\d{2}-\d{4}")
+_PHONE_GROUPS = re.compile(r"[^0-9]+")
 _DATE = re.compile(r"\d{4}([-./])\d{1,2}\1\d{1,2}|\d{1,2}([-./])\d{1,2}\2\d{2}(?:\d{2})?")
 _NOT_PHONE_BEFORE = re.compile(
     r"(?:order|invoice|tracking|ref|reference|account|acct|isbn|sku|ticket|case|po|item|serial|id|no|nr)"
@@ -147,7 +150,13 @@ class PiiDetector:
             if ":" in text:
                 _ipv6(text, cands)
         if self._phone_ok is not None:
-            _phones(text, cands, self._phone_ok)
+            # phones last, and only between what the stronger kinds already claimed
+            pos = 0
+            for start, end in sorted((c[0], c[1]) for c in cands):
+                if start > pos:
+                    _phones(text, cands, self._phone_ok, pos, start)
+                pos = max(pos, end)
+            _phones(text, cands, self._phone_ok, pos, len(text))
         if not cands:
             return []
         return [PiiMatch(kind, s, e, self.hash(text[s:e]), detail, conf)
@@ -180,7 +189,9 @@ def _emails(text: str, out: list) -> None:
 
 
 def _ibans(text: str, out: list) -> None:
-    for m in _IBAN.finditer(text):
+    pos = 0
+    while (m := _IBAN.search(text, pos)) is not None:
+        pos = m.start() + 1  # a failed candidate may have swallowed the start of a real one
         raw = m.group()
         length = v.IBAN_LENGTHS.get(raw[:2])
         if length is None:
@@ -198,20 +209,46 @@ def _ibans(text: str, out: list) -> None:
         compact = raw[:end].replace(" ", "").replace("-", "")
         if v.iban_ok(compact):
             out.append((m.start(), m.start() + end, "iban", "iban_" + raw[:2].lower(), 0.95))
+            pos = m.start() + end
+
+
+def _card_grouping_ok(raw: str) -> bool:
+    """Cards are written compact, in groups of four, or 4-6-5 / 4-6-4 (Amex, Diners); an order
+    number such as 353-0087630-5030401 is not, however its digits check out."""
+    groups = _SEPARATORS.split(raw)
+    if len(groups) == 1:
+        return True
+    sizes = [len(g) for g in groups]
+    return all(n == 4 for n in sizes[:-1]) and 1 <= sizes[-1] <= 4 or sizes in ([4, 6, 5], [4, 6, 4])
+
+
+def _next_group(raw: str) -> int:
+    """Offset of the second digit group in ``raw`` (its length when there is one group)."""
+    for i, ch in enumerate(raw):
+        if not ch.isdigit() and ch != "+":
+            while i < len(raw) and not raw[i].isdigit():
+                i += 1
+            return i
+    return len(raw)
 
 
 def _cards(text: str, out: list) -> None:
-    for m in _CARD.finditer(text):
+    pos = 0
+    while (m := _CARD.search(text, pos)) is not None:
         raw = m.group()
-        digits = raw.replace(" ", "").replace("-", "")
-        if v.card_ok(digits):
-            out.append((m.start(), m.end(), "card_number", "card", 0.95))
-            continue
-        # a run of groups may hold a card followed by other digits: try shorter prefixes at separators
-        for cut in range(len(raw) - 1, 12, -1):
-            if raw[cut] in " -" and v.card_ok(raw[:cut].replace(" ", "").replace("-", "")):
+        # a run of groups may hold a card and other digits: the longest prefix at a separator that
+        # checks out, else start again at the next group
+        for cut in [len(raw)] + [i for i in range(len(raw) - 1, 12, -1) if raw[i] in " -"]:
+            if _card_grouping_ok(raw[:cut]) and v.card_ok(raw[:cut].replace(" ", "").replace("-", "")):
                 out.append((m.start(), m.start() + cut, "card_number", "card", 0.95))
+                pos = m.start() + cut
                 break
+        else:
+            # restart inside the run only after a first group that is not part of a 4-digit
+            # layout ("11 30472588531520"); a 22-digit tracking number holds Luhn-valid pieces
+            first = _next_group(raw)
+            pos = m.start() + (first if raw[:first].rstrip(" -") and len(raw[:first].rstrip(" -")) != 4
+                               else len(raw))
 
 
 def _before(text: str, start: int, pattern: re.Pattern) -> bool:
@@ -284,19 +321,42 @@ def _ipv6(text: str, out: list) -> None:
         out.append((m.start(), m.end(), "ip_address", "ipv6", 0.9))
 
 
-def _phones(text: str, out: list, phone_ok) -> None:
-    for m in _PHONE.finditer(text):
+def _phone_shape_ok(number: str, digits: int) -> bool:
+    """Layouts that hold the right number of digits but are something else."""
+    international = number.startswith(("+", "00"))
+    if not (8 if international else 9) <= digits <= 15:
+        return False
+    if _DATE.fullmatch(number) or _SSN_SHAPE.fullmatch(number) or _DOTTED_QUAD.fullmatch(number):
+        return False
+    groups = [g for g in _PHONE_GROUPS.split(number) if g]
+    if "." in number and (digits < 10 or any(not 2 <= len(g) <= 4 for g in groups)):
+        return False  # versions, coordinates, IP-like triples: dotted phones have 10+ digits in groups of 2-4
+    if not international and len(groups) >= 3 and all(len(g) == 4 for g in groups):
+        return False  # 1234 5678 9012: tracking and account numbers, not a national phone layout
+    return True
+
+
+def _phones(text: str, out: list, phone_ok, pos: int, endpos: int) -> None:
+    while (m := _PHONE.search(text, pos, endpos)) is not None:
         raw = m.group()
-        ext = _PHONE_EXTENSION.search(raw)
-        number = raw[:ext.start()] if ext else raw
-        digits = sum(ch.isdigit() for ch in number)
-        if not 7 <= digits <= 15 or number.isdigit() and digits < 9:
+        # on failure skip the whole run: phone-shaped pieces of a longer number (a tracking or
+        # account number, a card failing Luhn) are not phone numbers
+        pos = m.end()
+        if _before(text, m.start(), _NOT_PHONE_BEFORE):
             continue
-        if _DATE.fullmatch(number) or _DOTTED_QUAD.fullmatch(number) or _before(text, m.start(), _NOT_PHONE_BEFORE):
-            continue
-        verdict = phone_ok(number)
-        if verdict:
-            out.append((m.start(), m.end(), "phone", verdict, 0.85 if verdict == "phone_intl" else 0.7))
+        # numbers written side by side run together: try the whole run, then shorter prefixes
+        cuts = [len(raw)] + [i for i in range(len(raw) - 1, 6, -1) if raw[i] == " " and raw[i - 1].isdigit()]
+        for cut in cuts:
+            candidate = raw[:cut]
+            ext = _PHONE_EXTENSION.search(candidate)
+            number = candidate[:ext.start()] if ext else candidate
+            if not _phone_shape_ok(number, sum(ch.isdigit() for ch in number)):
+                continue
+            verdict = phone_ok(number)
+            if verdict:
+                out.append((m.start(), m.start() + cut, "phone", verdict, 0.85 if verdict == "phone_intl" else 0.7))
+                pos = m.start() + cut
+                break
 
 
 def _phone_checker(regions: tuple[str, ...], check: str):
@@ -317,6 +377,8 @@ def _phone_checker(regions: tuple[str, ...], check: str):
 
     @lru_cache(maxsize=65536)
     def check_number(number: str) -> str:
+        if number.startswith("00"):
+            number = "+" + number[2:]  # the international call prefix most of the world uses
         international = number.startswith("+")
         if not international and sum(ch.isdigit() for ch in number) > 12:
             return ""  # national forms (trunk prefix included) stop at 12 digits
@@ -327,8 +389,7 @@ def _phone_checker(regions: tuple[str, ...], check: str):
             except phonenumbers.NumberParseException:
                 continue
             if accept(parsed):
-                intl = international or number.startswith("00")
-                return "phone_intl" if intl else "phone_national"
+                return "phone_intl" if international else "phone_national"
         return ""
 
     return check_number
