@@ -36,6 +36,12 @@ KINDS = ("email", "phone", "card_number", "iban", "ip_address", "national_id")
 _PRIORITY = {"email": 60, "iban": 55, "card_number": 50, "national_id": 40, "ip_address": 30, "phone": 10}
 
 _PREFILTER = re.compile(r"[0-9@]|::")
+# What a text must hold before a group of detectors is worth running; each is one fast search
+# (a literal or a character class first), far cheaper than the detectors it guards.
+_DIGIT_RUN = re.compile(r"\d(?:[ \-./()]{0,2}\d){6}")  # 7+ digits: cards, phones, numeric ids, IPv4
+_SHORT_QUAD = re.compile(r"\d\.\d{1,3}\.\d{1,3}\.\d")  # an IPv4 with fewer digits, such as 1.2.3.4
+_HEX_COLONS = re.compile(r":[0-9A-Fa-f]{1,4}:|::")  # IPv6 (a leading literal keeps the search fast)
+_UPPER_CODE = re.compile(r"[A-Z][A-Z](?: ?\d{2}|[A-Z]{4}[0-9LMNPQRSTUV]{2})")  # IBAN, NINO, codice fiscale
 
 _EMAIL = re.compile(
     r"(?<![\w.+%-])([A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*)"
@@ -130,26 +136,44 @@ class PiiDetector:
         self.hash_key = hash_key or b""
         self._phone_ok = _phone_checker(self.phone_regions, phone_check) if "phone" in self.kinds else None
 
+    def may_contain(self, text: str) -> bool:
+        """False when ``text`` certainly holds nothing this detector finds (a few fast searches).
+
+        Callers with many fields per record can test them joined (with a newline) and skip the
+        record; :meth:`find` applies the same tests itself.
+        """
+        if "@" in text:
+            return True
+        if _DIGIT_RUN.search(text) is not None or _UPPER_CODE.search(text) is not None:
+            return True
+        if "." in text and _SHORT_QUAD.search(text) is not None:
+            return True
+        return ":" in text and _HEX_COLONS.search(text) is not None
+
     def find(self, text: str) -> list[PiiMatch]:
         """All personal data in ``text``, sorted by position, no two overlapping."""
         if not text or _PREFILTER.search(text) is None:
             return []
         cands: list[tuple[int, int, str, str, float]] = []
         kinds = self.kinds
+        digits = _DIGIT_RUN.search(text) is not None
         if "@" in text and "email" in kinds:
             _emails(text, cands)
-        if "iban" in kinds:
-            _ibans(text, cands)
-        if "card_number" in kinds:
+        if _UPPER_CODE.search(text) is not None:
+            if "iban" in kinds:
+                _ibans(text, cands)
+            if "national_id" in kinds:
+                _lettered_ids(text, cands)
+        if digits and "card_number" in kinds:
             _cards(text, cands)
-        if "national_id" in kinds:
-            _national_ids(text, cands)
+        if digits and "national_id" in kinds:
+            _numeric_ids(text, cands)
         if "ip_address" in kinds:
-            if "." in text:
+            if "." in text and (digits or _SHORT_QUAD.search(text) is not None):
                 _ipv4(text, cands)
-            if ":" in text:
+            if ":" in text and _HEX_COLONS.search(text) is not None:
                 _ipv6(text, cands)
-        if self._phone_ok is not None:
+        if digits and self._phone_ok is not None:
             # phones last, and only between what the stronger kinds already claimed
             pos = 0
             for start, end in sorted((c[0], c[1]) for c in cands):
@@ -255,7 +279,21 @@ def _before(text: str, start: int, pattern: re.Pattern) -> bool:
     return pattern.search(text, max(0, start - 40), start) is not None
 
 
-def _national_ids(text: str, out: list) -> None:
+def _lettered_ids(text: str, out: list) -> None:
+    """UK NINO and Italian codice fiscale: letters and digits."""
+    for m in _NINO_SPACED.finditer(text):
+        if v.uk_nino_ok(m.group().replace(" ", "")):
+            out.append((m.start(), m.end(), "national_id", "uk_nino", 0.9))
+    for m in _NINO_COMPACT.finditer(text):
+        if v.uk_nino_ok(m.group()) and _before(text, m.start(), _CONTEXT_NINO):
+            out.append((m.start(), m.end(), "national_id", "uk_nino", 0.8))
+    for m in _CF.finditer(text):
+        if v.it_cf_ok(m.group()):
+            out.append((m.start(), m.end(), "national_id", "it_codice_fiscale", 0.95))
+
+
+def _numeric_ids(text: str, out: list) -> None:
+    """Ids made (mostly) of digits: SSN/ITIN, DNI/NIE, NIR, CPF, and bare 9/11 digits after a keyword."""
     for m in _SSN.finditer(text):
         digits = m.group().replace("-", "").replace(" ", "")
         if m.group(1) == " " and not _before(text, m.start(), _CONTEXT_SSN):
@@ -264,20 +302,10 @@ def _national_ids(text: str, out: list) -> None:
             out.append((m.start(), m.end(), "national_id", "us_ssn", 0.9))
         elif v.us_itin_ok(digits):
             out.append((m.start(), m.end(), "national_id", "us_itin", 0.9))
-    if re.search(r"[A-Z]", text) is not None:
-        for m in _NINO_SPACED.finditer(text):
-            if v.uk_nino_ok(m.group().replace(" ", "")):
-                out.append((m.start(), m.end(), "national_id", "uk_nino", 0.9))
-        for m in _NINO_COMPACT.finditer(text):
-            if v.uk_nino_ok(m.group()) and _before(text, m.start(), _CONTEXT_NINO):
-                out.append((m.start(), m.end(), "national_id", "uk_nino", 0.8))
-        for m in _DNI.finditer(text):
-            compact = m.group().replace("-", "")
-            if v.es_dni_ok(compact):
-                out.append((m.start(), m.end(), "national_id", "es_nie" if compact[0] in "XYZ" else "es_dni", 0.95))
-        for m in _CF.finditer(text):
-            if v.it_cf_ok(m.group()):
-                out.append((m.start(), m.end(), "national_id", "it_codice_fiscale", 0.95))
+    for m in _DNI.finditer(text):
+        compact = m.group().replace("-", "")
+        if v.es_dni_ok(compact):
+            out.append((m.start(), m.end(), "national_id", "es_nie" if compact[0] in "XYZ" else "es_dni", 0.95))
     for m in _NIR.finditer(text):
         if v.fr_nir_ok(m.group().replace(" ", "")):
             out.append((m.start(), m.end(), "national_id", "fr_nir", 0.95))
