@@ -354,6 +354,8 @@ def _phone_shape_ok(number: str, digits: int) -> bool:
     international = number.startswith(("+", "00"))
     if not (8 if international else 9) <= digits <= 15:
         return False
+    if not international and digits < 10 and number.isdigit():
+        return False  # a bare 9-digit run is an id or account number more often than a phone
     if _DATE.fullmatch(number) or _SSN_SHAPE.fullmatch(number) or _DOTTED_QUAD.fullmatch(number):
         return False
     groups = [g for g in _PHONE_GROUPS.split(number) if g]
