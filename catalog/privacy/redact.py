@@ -224,3 +224,12 @@ def apply_pii_policy(rows: Sequence[dict], mode: str, *, detector: PiiDetector |
                        "import with --pii redact to replace it with placeholders, or --pii warn to keep it",
                        file=source, line=line, field=first.field.lstrip("/") or None)
     return result
+
+
+def describe_counts(counts: dict[str, int]) -> str:
+    """``"3 emails, 1 phone"``: findings per kind for a one-line message (kinds with none left out)."""
+    names = {"email": ("email", "emails"), "phone": ("phone number", "phone numbers"),
+             "card_number": ("card number", "card numbers"), "iban": ("IBAN", "IBANs"),
+             "ip_address": ("IP address", "IP addresses"), "national_id": ("national id", "national ids")}
+    parts = [f"{n} {names[k][n != 1]}" for k, n in counts.items() if n]
+    return ", ".join(parts) if parts else "no personal data"

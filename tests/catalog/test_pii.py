@@ -288,3 +288,11 @@ def test_precision_and_recall_floor_on_a_labelled_sample():
     assert overall["precision"] >= 0.95 and overall["recall"] >= 0.95, overall
     for kind in ("email", "card_number", "iban", "ip_address"):
         assert result["overlap"][kind]["recall"] >= 0.97, (kind, result["overlap"][kind])
+
+
+def test_describe_counts_for_a_one_line_message():
+    from catalog.privacy import describe_counts
+
+    assert describe_counts(scan_rows(chat_rows()).counts()) == (
+        "2 emails, 1 phone number, 1 card number, 1 IBAN, 1 IP address, 1 national id")
+    assert describe_counts({"email": 0}) == "no personal data"
