@@ -1,75 +1,25 @@
 """Scan texts for personal data a synthetic dataset should not carry.
 
-Kinds: e-mail addresses, phone numbers (international ``+`` form or a North-American style
-10-digit layout), payment card numbers (13-19 digits, passing the Luhn check), national-id-like
-numbers (US SSN ``ddd-dd-dddd`` with the invalid ranges excluded, UK NI numbers written with
-spaces) and IPv4 /
-IPv6 addresses (each part validated). Patterns favour precision: a long digit run that fails
-Luhn is not a card, a dotted quad with a part above 255 is not an address.
+The detection itself lives in :mod:`catalog.privacy.detect` (shared with the import guard and
+export redaction): e-mail addresses, phone numbers (validated with ``phonenumbers``), payment
+cards (issuer ranges and Luhn), IBANs (country length and mod-97), national ids with their check
+digits or issuing rules, and IPv4 / IPv6 addresses. This module keeps the evaluation's view of it:
+``(kind, match)`` pairs and per-kind counts with a few examples for the report.
 """
 
 from __future__ import annotations
 
-import ipaddress
-import re
 from collections.abc import Iterable
 
-_EMAIL = re.compile(r"(?<![\w.+-])[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}\b")
-_CARD = re.compile(r"(?<![\d-])(?:\d[ -]?){12,18}\d(?![\d-])")
-_SSN = re.compile(r"(?<![\d-])(?!000|666|9\d\d)\d{3}-(?!00)\d{2}-(?!0000)\d{4}(?![\d-])")
-# spaced form only: unspaced it matches lab and compound codes (e.g. "SR141716A") in technical text
-_UK_NINO = re.compile(r"\b(?![DFIQUV])[A-CEGHJ-PR-TW-Z](?![DFIQUVO])[A-CEGHJ-NPR-TW-Z] \d{2} \d{2} \d{2} [A-D]\b")
-_PHONE = re.compile(
-    r"(?<![\w+])(?:\+\d{1,3}[ .-]?(?:\(\d{1,4}\)[ .-]?)?\d{1,4}(?:[ .-]?\d{2,4}){2,4}"
-    r"|\(\d{3}\)[ .-]?\d{3}[ .-]?\d{4}|\d{3}[.-]\d{3}[.-]\d{4})(?![\w-])")
-_IPV4 = re.compile(r"(?<![\d.])(?:\d{1,3}\.){3}\d{1,3}(?![\d.])")
-_IPV6 = re.compile(r"(?<![\w:])(?:[0-9A-Fa-f]{0,4}:){2,7}[0-9A-Fa-f]{0,4}(?![\w:])")
+from catalog.privacy.detect import KINDS, find_pii_spans
+from catalog.privacy.validators import luhn_ok
 
-KINDS = ("email", "phone", "card_number", "national_id", "ip_address")
-
-
-def luhn_ok(digits: str) -> bool:
-    """True when the digit string passes the Luhn checksum."""
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2 == 1:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
+__all__ = ["KINDS", "find_pii", "luhn_ok", "scan_texts"]
 
 
 def find_pii(text: str) -> list[tuple[str, str]]:
-    """All ``(kind, match)`` found in one text."""
-    found: list[tuple[str, str]] = []
-    found += [("email", m.group()) for m in _EMAIL.finditer(text)]
-    cards = []
-    for m in _CARD.finditer(text):
-        digits = re.sub(r"\D", "", m.group())
-        if 13 <= len(digits) <= 19 and luhn_ok(digits) and len(set(digits)) > 1:
-            cards.append(m.span())
-            found.append(("card_number", m.group()))
-    found += [("national_id", m.group()) for m in _SSN.finditer(text)]
-    found += [("national_id", m.group()) for m in _UK_NINO.finditer(text)]
-    for m in _PHONE.finditer(text):
-        if any(a <= m.start() < b for a, b in cards) or _SSN.fullmatch(m.group()):
-            continue
-        if 9 <= sum(ch.isdigit() for ch in m.group()) <= 15:
-            found.append(("phone", m.group()))
-    for m in _IPV4.finditer(text):
-        if all(int(p) <= 255 for p in m.group().split(".")):
-            found.append(("ip_address", m.group()))
-    for m in _IPV6.finditer(text):
-        candidate = m.group()
-        if candidate.count(":") >= 2 and any(c.isalnum() for c in candidate):
-            try:
-                ipaddress.IPv6Address(candidate)
-            except ValueError:
-                continue
-            found.append(("ip_address", candidate))
-    return found
+    """All ``(kind, match)`` found in one text, in order of position."""
+    return [(m.kind, text[m.start:m.end]) for m in find_pii_spans(text)]
 
 
 def scan_texts(texts: Iterable[str], *, examples: int = 5) -> dict:
