@@ -18,6 +18,7 @@ from catalog.dedup.engine import DedupItem, find_duplicates
 from catalog.embedding_store import stored_vectors
 from catalog.errors import BadInput, SynthcatError, UnknownDataset
 from catalog.store import TEXT_KINDS, Catalog, validate_dataset_name
+from catalog.writer import RecordWriter
 
 EXAMPLE_CLUSTERS = 5
 
@@ -253,25 +254,10 @@ def _copy_survivors(cat: Catalog, datasets: Sequence[str], into: str, run_id: in
                                 generator="dedup", parameters={"mapping": first.parameters.get("mapping", {}),
                                                                "dedup_run": run_id},
                                 parents=list(datasets), embedder=first.embedder if len(embedders) == 1 else None)
-        start = cat.next_record_id()
-        ids = [d.dataset_id for d in sources]
-        cat.con.execute(
-            "CREATE TEMP TABLE _survivors AS SELECT row_number() OVER (ORDER BY record_id) - 1 + ? AS new_id, "
-            "record_id FROM records WHERE status = 'active' AND dataset_id IN (SELECT unnest(?))", [start, ids])
-        try:
-            cat.con.execute(
-                "INSERT INTO records SELECT s.new_id, ?, r.external_id, r.content_hash, r.text, r.fields, "
-                "r.quality_score, now(), 'active' FROM _survivors s JOIN records r USING (record_id)",
-                [ds.dataset_id])
-            cat.con.execute("INSERT INTO lineage SELECT new_id, record_id, 'deduplicated_from', NULL, NULL "
-                            "FROM _survivors")
-            rows = cat.con.execute("SELECT count(*) FROM _survivors").fetchone()[0]
-        finally:
-            cat.con.execute("DROP TABLE _survivors")
-        cat.update_dataset(into, row_count=rows)
-        if ds.embedder:
-            from catalog.embedding_store import schedule_index_add
-
-            cat.touch_vectors(ds.embedder)
-            schedule_index_add(cat, ds.embedder, start)
+        survivors = [r[0] for r in cat.con.execute(
+            "SELECT record_id FROM records WHERE status = 'active' AND dataset_id IN (SELECT unnest(?))",
+            [[d.dataset_id for d in sources]]).fetchall()]
+        writer = RecordWriter(cat, ds.dataset_id)
+        writer.copy_records(survivors, "deduplicated_from")
+        rows = writer.finish(embedder_id=ds.embedder)
     return {"dataset": into, "rows": rows}

@@ -31,14 +31,19 @@ def register_embedder(cat, embedder: Embedder) -> None:
             f"{row[0]}-d vectors under that id")
 
 
-def embed_missing(cat, dataset_id: int, embedder: Embedder, progress: Progress | None = None) -> int:
+def embed_missing(cat, dataset_id: int, embedder: Embedder, progress: Progress | None = None, *,
+                  writer=None) -> int:
     """Embed the texts of ``dataset_id`` that have no vector for ``embedder`` yet; return how many.
 
-    Runs inside the caller's transaction. Identical texts (same content hash) are embedded once,
-    and texts embedded earlier by any dataset are reused.
+    Runs inside the caller's transaction; the vectors are stored by ``writer`` (the dataset's
+    :class:`catalog.writer.RecordWriter`, made here if not given). Identical texts (same content
+    hash) are embedded once, and texts embedded earlier by any dataset are reused.
     """
+    from catalog.writer import RecordWriter
+
     progress = progress or NullProgress()
     register_embedder(cat, embedder)
+    writer = writer or RecordWriter(cat, dataset_id)
     pending = cat.con.execute(
         "SELECT content_hash, any_value(text) AS text FROM records r WHERE dataset_id = ? "
         "AND NOT EXISTS (SELECT 1 FROM embeddings e WHERE e.embedder_id = ? AND e.content_hash = r.content_hash) "
@@ -51,18 +56,8 @@ def embed_missing(cat, dataset_id: int, embedder: Embedder, progress: Progress |
     progress.start("embedding", total)
     for start in range(0, total, _EMBED_SLICE):
         part = pending.slice(start, _EMBED_SLICE)
-        texts = part.column("text").to_pylist()
-        vectors = embedder.embed(texts, progress=progress.advance)
-        batch = pa.table({
-            "embedder_id": pa.array([embedder.id] * len(texts), pa.string()),
-            "content_hash": part.column("content_hash"),
-            "vector": vectors_to_arrow(vectors),
-        })
-        cat.con.register("_new_vectors", batch)
-        try:
-            cat.con.execute("INSERT INTO embeddings SELECT embedder_id, content_hash, vector FROM _new_vectors")
-        finally:
-            cat.con.unregister("_new_vectors")
+        vectors = embedder.embed(part.column("text").to_pylist(), progress=progress.advance)
+        writer.add_vectors(embedder.id, part.column("content_hash").to_pylist(), vectors)
     progress.finish()
     return total
 

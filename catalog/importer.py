@@ -15,10 +15,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import pyarrow as pa
-
 from catalog.embedders import get_embedder
-from catalog.embedding_store import embed_missing, schedule_index_add
+from catalog.embedding_store import embed_missing
 from catalog.errors import BadInput, SynthcatError
 from catalog.json_values import NotStorable, stored_json
 from catalog.jsonl_bulk import bulk_import_jsonl, bulk_supported
@@ -35,12 +33,7 @@ from catalog.record_mapping import (
 from catalog.rejects import RejectsFile
 from catalog.store import TEXT_KINDS, Catalog, validate_dataset_name
 from catalog.tables import create_table_from_file
-
-_SCHEMA = pa.schema([
-    ("record_id", pa.int64()), ("dataset_id", pa.int32()), ("external_id", pa.string()),
-    ("text", pa.string()), ("fields", pa.string()),
-    ("quality_score", pa.float64()),
-])
+from catalog.writer import RecordWriter
 
 
 @dataclass
@@ -59,28 +52,15 @@ class ImportResult:
         return dict(self.__dict__)
 
 
-def _insert(cat: Catalog, columns: dict[str, pa.Array]) -> None:
-    table = pa.table(columns, schema=_SCHEMA)
-    cat.con.register("_incoming", table)
-    try:
-        cat.con.execute(
-            "INSERT INTO records (record_id, dataset_id, external_id, content_hash, text, fields, quality_score, "
-            "created_at, status) SELECT record_id, dataset_id, external_id, md5(text), text, fields, "
-            "quality_score, now(), 'active' FROM _incoming"
-        )
-    finally:
-        cat.con.unregister("_incoming")
-
-
-class _Writer:
+class _BackgroundInserts:
     """Inserts chunks on a background thread so DuckDB's work overlaps parsing the next chunk.
 
     DuckDB releases the GIL while it executes; only this thread touches the connection until
     :meth:`close` returns, so the caller's transaction sees every chunk, in order.
     """
 
-    def __init__(self, cat: Catalog) -> None:
-        self.cat = cat
+    def __init__(self, writer: RecordWriter) -> None:
+        self.writer = writer
         self.queue: queue.Queue = queue.Queue(maxsize=2)
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._run, name="synthcat-import-writer", daemon=True)
@@ -88,19 +68,20 @@ class _Writer:
 
     def _run(self) -> None:
         while True:
-            columns = self.queue.get()
-            if columns is None:
+            batch = self.queue.get()
+            if batch is None:
                 return
             if self.error is None:
                 try:
-                    _insert(self.cat, columns)
+                    texts, fields, ids, quality = batch
+                    self.writer.add(texts, fields, external_ids=ids, quality=quality)
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller in close()
                     self.error = exc
 
-    def put(self, columns: dict) -> None:
+    def put(self, batch: tuple) -> None:
         if self.error is not None:
             raise self.error
-        self.queue.put(columns)
+        self.queue.put(batch)
 
     def close(self) -> None:
         self.queue.put(None)
@@ -109,29 +90,28 @@ class _Writer:
             raise self.error
 
 
-def _load_rows(cat: Catalog, dataset_id: int, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
+def _load_rows(writer: RecordWriter, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
                source: str, rejects: RejectsFile | None) -> int:
     """Validate and insert rows; return how many were stored."""
-    next_id = cat.next_record_id()  # before the writer thread starts using the connection
-    writer = _Writer(cat)
+    inserts = _BackgroundInserts(writer)
     try:
-        stored = _parse_rows(next_id, dataset_id, chunks, mapping, source, rejects, writer)
+        stored = _parse_rows(chunks, mapping, source, rejects, inserts)
     except BaseException:
-        writer.error = writer.error or RuntimeError("import aborted")
-        _drain(writer)
+        inserts.error = inserts.error or RuntimeError("import aborted")
+        _drain(inserts)
         raise
-    writer.close()
+    inserts.close()
     return stored
 
 
-def _drain(writer: _Writer) -> None:
-    """Stop the writer after its current insert (the caller is rolling back)."""
-    writer.queue.put(None)
-    writer.thread.join()
+def _drain(inserts: _BackgroundInserts) -> None:
+    """Stop the inserts after the current one (the caller is rolling back)."""
+    inserts.queue.put(None)
+    inserts.thread.join()
 
 
-def _parse_rows(next_id: int, dataset_id: int, chunks: Iterable[list[SourceRow]], mapping: FieldMapping,
-                source: str, rejects: RejectsFile | None, writer: _Writer) -> int:
+def _parse_rows(chunks: Iterable[list[SourceRow]], mapping: FieldMapping, source: str,
+                rejects: RejectsFile | None, inserts: _BackgroundInserts) -> int:
     seen_ids: dict[str, int] | None = {} if mapping.id_field else None
     extract = text_extractor(mapping)
     id_field = mapping.id_field
@@ -172,18 +152,9 @@ def _parse_rows(next_id: int, dataset_id: int, chunks: Iterable[list[SourceRow]]
                 quality.append(score)
             texts.append(text)
             fields.append(stored_fields)
-        n = len(texts)
-        if n:
-            writer.put({
-                "record_id": pa.array(range(next_id, next_id + n), pa.int64()),
-                "dataset_id": pa.repeat(pa.scalar(dataset_id, pa.int32()), n),
-                "external_id": pa.array(ids if seen_ids is not None else [None] * n, pa.string()),
-                "text": pa.array(texts, pa.string()),
-                "fields": pa.array(fields, pa.string()),
-                "quality_score": pa.array(quality if with_quality else [None] * n, pa.float64()),
-            })
-            next_id += n
-            stored += n
+        if texts:
+            inserts.put((texts, fields, ids if seen_ids is not None else None, quality if with_quality else None))
+            stored += len(texts)
     return stored
 
 
@@ -242,25 +213,21 @@ def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]]
                                     tags=list(tags), generator=generator, parameters=params, model=model,
                                     seed=seed, parents=list(parents),
                                     embedder=model_.id if model_ else None, source=source)
-            first_id = cat.next_record_id()
+            writer = RecordWriter(cat, ds.dataset_id)
             stored = None
             if bulk_path is not None and bulk_supported(mapping):
-                stored = bulk_import_jsonl(cat, ds.dataset_id, bulk_path, mapping, first_id, progress.advance)
+                stored = bulk_import_jsonl(writer, bulk_path, mapping, progress.advance)
                 if stored is None:
                     progress.start(f"checking {bulk_path.name} row by row", bulk_path.stat().st_size)
             if stored is None:
-                stored = _load_rows(cat, ds.dataset_id, chunks, mapping, source, rejects)
+                stored = _load_rows(writer, chunks, mapping, source, rejects)
             progress.finish()
             if stored == 0:
                 detail = f": all {rejects.count} rows were rejected (first: {rejects.examples[0]})" \
                     if rejects and rejects.examples else ""
                 raise BadInput(f"no valid records to import{detail}", file=source)
-            cat.update_dataset(dataset, row_count=stored)
-            embedded = 0
-            if model_ is not None:
-                embedded = embed_missing(cat, ds.dataset_id, model_, progress)
-                cat.touch_vectors(model_.id)
-                schedule_index_add(cat, model_.id, first_id)
+            embedded = embed_missing(cat, ds.dataset_id, model_, progress, writer=writer) if model_ else 0
+            writer.finish(embedder_id=model_.id if model_ else None)
     except BaseException:
         if rejects:
             rejects.discard()

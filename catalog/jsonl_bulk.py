@@ -136,20 +136,20 @@ def _prefetched(blocks: Iterator[list[bytes]]) -> Iterator[list[bytes] | BaseExc
         thread.join()
 
 
-def bulk_import_jsonl(cat, dataset_id: int, path: Path, mapping: FieldMapping, first_id: int,
+def bulk_import_jsonl(writer, path: Path, mapping: FieldMapping,
                       progress: Callable[[int], None] | None = None) -> int | None:
-    """Insert every row of ``path`` as records of ``dataset_id``; the count, or ``None`` to fall back."""
+    """Insert every row of ``path`` through ``writer`` (a :class:`catalog.writer.RecordWriter`);
+    return the count, or ``None`` (nothing left inserted) when the row-by-row path must decide."""
     text, ok = _select(mapping)
     ext = (f"json_extract_string(line, {_pointer(mapping.id_field)})" if mapping.id_field
            else "NULL::VARCHAR")
-    sql = ("INSERT INTO records (record_id, dataset_id, external_id, content_hash, text, fields, quality_score, "
-           f"created_at, status) SELECT record_id, {int(dataset_id)}, external_id, md5(text), text, line, NULL, "
-           f"now(), 'active' FROM (SELECT record_id, line, {ext} AS external_id, {text} AS text "
-           f"FROM _bulk_lines WHERE {ok})")
-    next_id = first_id
-    threads = cat.con.execute("SELECT current_setting('threads')").fetchone()[0]
+    select = (f"SELECT record_id, {ext} AS external_id, {text} AS text, line AS fields, "
+              f"NULL::DOUBLE AS quality_score FROM _bulk_lines WHERE {ok}")
+    con = writer.cat.con
+    first_id = writer.next_id
+    threads = con.execute("SELECT current_setting('threads')").fetchone()[0]
     # One DuckDB thread measured faster here (the JSON work is light; the other core reads the file).
-    cat.con.execute("SET threads = 1")
+    con.execute("SET threads = 1")
     try:
         for lines in _prefetched(_lines(path, progress)):
             if isinstance(lines, BaseException):
@@ -157,30 +157,29 @@ def bulk_import_jsonl(cat, dataset_id: int, path: Path, mapping: FieldMapping, f
             try:
                 column = pa.array(lines, pa.string())
             except (pa.ArrowInvalid, UnicodeDecodeError):
-                return _undo(cat, dataset_id, first_id)  # not UTF-8: the row path names the line
+                return _undo(writer, first_id)  # not UTF-8: the row path names the line
             n = len(lines)
-            table = pa.table({"record_id": pa.array(range(next_id, next_id + n), pa.int64()), "line": column})
-            cat.con.register("_bulk_lines", table)
+            table = pa.table({"record_id": pa.array(writer.reserve(n), pa.int64()), "line": column})
+            con.register("_bulk_lines", table)
             try:
-                inserted = cat.con.execute(sql).fetchone()[0]
+                inserted = writer.insert_relation(select)
             finally:
-                cat.con.unregister("_bulk_lines")
+                con.unregister("_bulk_lines")
             if inserted != n:
-                return _undo(cat, dataset_id, first_id)
-            next_id += n
+                return _undo(writer, first_id)
     except (OSError, EOFError):
-        return _undo(cat, dataset_id, first_id)  # the row path reports the read error
+        return _undo(writer, first_id)  # the row path reports the read error
     finally:
-        cat.con.execute(f"SET threads = {int(threads)}")
+        con.execute(f"SET threads = {int(threads)}")
     if mapping.id_field:
-        repeated = cat.con.execute(
+        repeated = con.execute(
             "SELECT count(*) - count(DISTINCT external_id) FROM records WHERE dataset_id = ? AND record_id >= ?",
-            [dataset_id, first_id]).fetchone()[0]
+            [writer.dataset_id, first_id]).fetchone()[0]
         if repeated:
-            return _undo(cat, dataset_id, first_id)
-    return next_id - first_id
+            return _undo(writer, first_id)
+    return writer.next_id - first_id
 
 
-def _undo(cat, dataset_id: int, first_id: int) -> None:
-    cat.con.execute("DELETE FROM records WHERE dataset_id = ? AND record_id >= ?", [dataset_id, first_id])
+def _undo(writer, first_id: int) -> None:
+    writer.discard_from(first_id)
     return None

@@ -6,7 +6,6 @@ once from the options and the first row, stored with the dataset, and reused by 
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass, field
 
 from catalog.errors import BadInput
@@ -52,11 +51,6 @@ class FieldMapping:
         keys = {"kind", "text_fields", "prompt_field", "response_field", "messages_field", "id_field",
                 "quality_field"}
         return cls(**{k: v for k, v in data.items() if k in keys})
-
-
-def content_hash(text: str) -> str:
-    """Hash of the searchable text (exact identity; dedup normalises separately)."""
-    return hashlib.md5(text.encode("utf-8")).hexdigest()  # same as DuckDB's md5(text)
 
 
 def infer_mapping(first: dict, *, kind: str | None, text_fields: list[str] | None,

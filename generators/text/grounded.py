@@ -25,6 +25,7 @@ from catalog.errors import BadInput, DatasetExists, SynthcatError
 from catalog.progress import NullProgress, Progress
 from catalog.record_mapping import FieldMapping, chat_messages, pair_of
 from catalog.vector_index import VectorIndex, add_unsaved, save_index
+from catalog.writer import RecordWriter, content_hash
 from generators.text import jobs as jobstore
 from generators.text.novelty import NoveltyChecker, jaccard, word_shingles
 from generators.text.prompting import (
@@ -220,26 +221,17 @@ class _Run:
     def _store(self, fields: dict, text: str, vector: np.ndarray, context: dict, result) -> int:
         cat, cfg = self.cat, self.config
         with cat.transaction():
-            record_id = cat.next_record_id()
-            cat.con.execute(
-                "INSERT INTO records (record_id, dataset_id, external_id, content_hash, text, fields, quality_score, "
-                "created_at, status) VALUES (?, ?, NULL, md5(?), ?, ?, NULL, now(), 'active')",
-                [record_id, self.dataset.dataset_id, text, text, json.dumps(fields, ensure_ascii=False)])
-            cat.con.execute(
-                "INSERT INTO embeddings SELECT ?, md5(?), ? WHERE NOT EXISTS (SELECT 1 FROM embeddings "
-                "WHERE embedder_id = ? AND content_hash = md5(?))",
-                [self.embedder.id, text, vector.tolist(), self.embedder.id, text])
-            for rank, hit in enumerate(context["hits"], start=1):
-                cat.con.execute("INSERT INTO lineage VALUES (?, ?, 'grounded_on', ?, ?)",
-                                [record_id, hit.record_id, rank, hit.score])
+            writer = RecordWriter(cat, self.dataset.dataset_id)
+            (record_id,) = writer.add([text], [json.dumps(fields, ensure_ascii=False)])
+            writer.add_vectors(self.embedder.id, [content_hash(text)], vector.reshape(1, -1))
+            writer.add_lineage((record_id, hit.record_id, "grounded_on", rank, hit.score)
+                               for rank, hit in enumerate(context["hits"], start=1))
             cat.con.execute(
                 "INSERT INTO generation_provenance VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 [record_id, self.job.job_id, self.model.id, self.model.id.split(":", 1)[0], self.template_hash,
                  cfg.temperature, result.seed if result.seed is not None else context["seed"], result.attempts,
                  context["anchor"][:400]])
-            cat.con.execute("UPDATE datasets SET row_count = row_count + 1 WHERE dataset_id = ?",
-                            [self.dataset.dataset_id])
-            cat.touch_vectors(self.embedder.id)
+            writer.finish(embedder_id=self.embedder.id, index=False)  # the job writes the FAISS file itself
             jobstore.save_job(cat, self.job)
         add_unsaved(self.index, np.array([record_id]), vector.reshape(1, -1))
         self.novelty.add(record_id)

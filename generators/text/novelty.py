@@ -22,6 +22,7 @@ import numpy as np
 
 from catalog.dedup.defaults import MINHASH_THRESHOLD, SEMANTIC_THRESHOLD
 from catalog.dedup.normalize import normalize_text
+from catalog.writer import content_hash
 
 NEIGHBOURS = 8
 
@@ -72,8 +73,8 @@ class NoveltyChecker:
         if len(self.scope_ids) == 0:
             return NoveltyVerdict(True)
         same = self.cat.con.execute(
-            "SELECT record_id FROM records WHERE content_hash = md5(?) AND record_id IN (SELECT unnest(?)) LIMIT 1",
-            [text, self.scope_ids.tolist()]).fetchone()
+            "SELECT record_id FROM records WHERE content_hash = ? AND record_id IN (SELECT unnest(?)) LIMIT 1",
+            [content_hash(text), self.scope_ids.tolist()]).fetchone()
         if same:
             return NoveltyVerdict(False, "duplicate_exact", int(same[0]), 1.0)
         scores, ids = self.index.search(vector.reshape(1, -1), NEIGHBOURS, allowed_ids=self.scope_ids)

@@ -10,6 +10,7 @@ import pytest
 import catalog.importer as importer
 from catalog.errors import BadInput
 from catalog.jsonl_bulk import bulk_import_jsonl
+from catalog.writer import RecordWriter
 
 ROWS = (
     '{"id": "a1", "prompt": "Router \\u00e9t\\u00e9 light is red", "response": "Restart it.\\nThen wait.", '
@@ -101,8 +102,10 @@ def test_bulk_returns_none_and_leaves_no_rows_on_a_bad_row(cat, tmp_path):
     mapping = FieldMapping(kind="pairs", prompt_field="prompt", response_field="response")
     with cat.transaction():
         ds = cat.create_dataset("b", kind="pairs", origin="real")
-        assert bulk_import_jsonl(cat, ds.dataset_id, path, mapping, cat.next_record_id()) is None
+        writer = RecordWriter(cat, ds.dataset_id)
+        assert bulk_import_jsonl(writer, path, mapping) is None
         assert cat.con.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+        assert writer.next_id == writer.first_id
 
 
 def test_invalid_utf8_is_reported_by_the_row_path(cat, tmp_path):
