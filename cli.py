@@ -1,7 +1,9 @@
-"""synthcat's command line: parses options, calls catalog/ or generators/, renders the result.
+"""synthcat's command line: parses options, calls the library (``catalog.Catalog``, ``generators``),
+renders the result.
 
 No SQL and no model code lives here. Library modules are imported inside the commands so that
-`synthcat --help` stays instant.
+`synthcat --help` stays instant. Each command's Python parameter names are the library's parameter
+names, so a library error that names a parameter (in backticks) is shown with the command's option.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -35,7 +38,7 @@ app.add_typer(runs_app, name="dedup-runs")
 
 # Data is printed as plain text: no console markup, emoji codes or highlighting, so a record holding
 # "[/x]", "[bold]" or ":x:" prints exactly as stored. Styling is applied explicitly (style=, Text).
-out = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
+console = Console(soft_wrap=True, markup=False, emoji=False, highlight=False)
 err = Console(stderr=True, soft_wrap=True, markup=False, emoji=False, highlight=False)
 
 CatalogOpt = Annotated[
@@ -60,6 +63,37 @@ def main(catalog: CatalogOpt = None) -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+# ------------------------------------------------------------------------------- plumbing
+
+_PARAM = re.compile(r"`([A-Za-z_][A-Za-z0-9_]*)`")
+
+
+def command_flags(fn) -> dict[str, str]:
+    """A command function's parameter names mapped to how the user writes them: the longest option
+    flag (``--text-field``) or an argument's metavar (``NAME``)."""
+    import typing
+
+    from typer.models import ArgumentInfo, OptionInfo
+
+    flags: dict[str, str] = {}
+    for name, hint in typing.get_type_hints(fn, include_extras=True).items():
+        for info in getattr(hint, "__metadata__", ()):
+            if isinstance(info, OptionInfo):
+                # with Annotated, typer.Option("--flag") keeps the first declaration as its "default"
+                given = [info.default, *(info.param_decls or ())]
+                decls = [d for d in given if isinstance(d, str) and d.startswith("--")]
+                flags[name] = max(decls, key=len) if decls else "--" + name.replace("_", "-")
+            elif isinstance(info, ArgumentInfo):
+                flags[name] = info.metavar or name.upper()
+    return flags
+
+
+def cli_message(message: str, flags: dict[str, str]) -> str:
+    """A library message with each `parameter` shown as the command's option (``--k``, ``NAME``);
+    a parameter the command does not have keeps its Python name."""
+    return _PARAM.sub(lambda m: flags.get(m.group(1), m.group(1)), message)
+
+
 def handles_errors(fn):
     """Turn user errors into one red line and exit code 1 (no traceback)."""
 
@@ -70,32 +104,45 @@ def handles_errors(fn):
         try:
             return fn(*args, **kwargs)
         except SynthcatError as exc:
-            err.print(f"error: {exc}", style="red", markup=False, highlight=False)
+            err.print(f"error: {cli_message(str(exc), command_flags(fn))}", style="red")
             raise typer.Exit(1) from None
         except OSError as exc:  # the environment refused a file operation: not a bug in synthcat
             where = f" {exc.filename}" if exc.filename else ""
             err.print(f"error: cannot access{where}: {exc.strerror or exc}", style="red")
             raise typer.Exit(1) from None
         except KeyboardInterrupt:
-            err.print("interrupted: nothing from the unfinished step was saved", style="yellow",
-                      markup=False, highlight=False)
+            err.print("interrupted: nothing from the unfinished step was saved", style="yellow")
             raise typer.Exit(130) from None
 
     return wrapper
 
 
 def open_catalog(*, write: bool):
-    from catalog import open_catalog as _open
+    from catalog import Catalog
 
     if write:
-        return _open(state.catalog, create=True)
-    return _open(state.catalog, read_only=True)
+        return Catalog.open(state.catalog, create=True)
+    return Catalog.open(state.catalog, read_only=True)
+
+
+def catalog_dir() -> Path:
+    from catalog.location import resolve_catalog_dir
+
+    return resolve_catalog_dir(state.catalog)
 
 
 def print_json(data: Any) -> None:
     from catalog.json_values import json_safe
+    from catalog.results import jsonable
 
-    sys.stdout.write(json.dumps(json_safe(data), indent=2, ensure_ascii=False, default=str, allow_nan=False) + "\n")
+    text = json.dumps(json_safe(jsonable(data)), indent=2, ensure_ascii=False, default=str, allow_nan=False)
+    sys.stdout.write(text + "\n")
+
+
+def key_values(items: list[str] | None, param: str) -> dict[str, str]:
+    from catalog.key_values import key_values as parse
+
+    return parse(items, param=param, example="category=billing")
 
 
 class RichProgress:
@@ -143,12 +190,12 @@ class RichProgress:
             self._progress.update(self._task, description=text)
 
 
-def show_rows(rows: list[dict], columns: list[str], *, as_json: bool, empty: str) -> None:
+def show_rows(rows: list[dict], columns: list[str], *, as_json: bool, empty: str, data: Any = None) -> None:
     """The read commands' output: JSON for scripts, a table for people, a line when there is nothing."""
     if as_json:
-        print_json(rows)
+        print_json(rows if data is None else data)
     elif not rows:
-        out.print(empty)
+        console.print(empty)
     else:
         render_table(rows, columns)
 
@@ -159,11 +206,7 @@ def render_table(rows: list[dict], columns: list[str], title: str | None = None)
         table.add_column(column)
     for row in rows:
         table.add_row(*[_cell(row.get(c)) for c in columns])
-    out.print(table)
-
-
-def _cell_json(value: Any) -> Any:
-    return json.dumps(value, default=str) if isinstance(value, dict) else value
+    console.print(table)
 
 
 def _cell(value: Any) -> str:
@@ -171,6 +214,8 @@ def _cell(value: Any) -> str:
         return ""
     if isinstance(value, (list, tuple)):
         return ", ".join(str(v) for v in value)
+    if isinstance(value, dict):
+        return json.dumps(value, default=str)
     if isinstance(value, float):
         return f"{value:.4g}"
     return str(value)
@@ -182,24 +227,24 @@ def _cell(value: Any) -> str:
 @app.command("import")
 @handles_errors
 def import_cmd(
-    file: Annotated[Path, typer.Argument(help="JSONL (.jsonl/.jsonl.gz), JSON array, CSV, TSV or Parquet.")],
+    path: Annotated[Path, typer.Argument(help="JSONL (.jsonl/.jsonl.gz), JSON array, CSV, TSV or Parquet.")],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Name of the new dataset.")],
     origin: Annotated[str, typer.Option(help="real or synthetic.")] = "real",
     kind: Annotated[str | None, typer.Option(help="text, pairs, conversations or table (default: detect).")]
     = None,
-    text_field: Annotated[list[str] | None, typer.Option(
+    text_fields: Annotated[list[str] | None, typer.Option(
         "--text-field", help="Field holding the text; repeat to join several with a space.")] = None,
     prompt_field: Annotated[str | None, typer.Option(help="Prompt field of pairs (default: detect).")] = None,
     response_field: Annotated[str | None, typer.Option(help="Response field of pairs (default: detect).")]
     = None,
     messages_field: Annotated[str | None, typer.Option(help="Messages list of conversations.")] = None,
-    id_field: Annotated[str | None, typer.Option(help="Field with the file's own record ids.")] = None,
+    id_field: Annotated[str | None, typer.Option(help="Field (or column) with the file's own record ids.")] = None,
     quality_field: Annotated[str | None, typer.Option(help="Numeric field to store as quality score.")]
     = None,
-    fmt: Annotated[str | None, typer.Option("--format", help="Override the format the extension implies.")]
+    format: Annotated[str | None, typer.Option("--format", help="Override the format the extension implies.")]
     = None,
     description: Annotated[str | None, typer.Option(help="What the dataset is.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
+    tags: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
     no_embed: Annotated[bool, typer.Option("--no-embed", help="Do not embed the texts now.")] = False,
     embedder: Annotated[str | None, typer.Option(
         help="sentence-transformers model name or path (default: bundled all-MiniLM-L6-v2).")] = None,
@@ -209,35 +254,33 @@ def import_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Import a file as a new dataset (all or nothing, unless --skip-bad)."""
-    from catalog.importer import import_file
-
-    options = dict(text_fields=text_field or None, prompt_field=prompt_field, response_field=response_field,
-                   messages_field=messages_field, id_field=id_field, quality_field=quality_field,
-                   description=description, tags=tag or (), embed=not no_embed, embedder=embedder,
-                   skip_bad=skip_bad, force=force)
     with open_catalog(write=True) as cat, RichProgress() as progress:
-        result = import_file(cat, file, dataset, origin=origin, kind=kind, fmt=fmt, progress=progress, **options)
+        result = cat.import_file(path, dataset, origin=origin, kind=kind, format=format, text_fields=text_fields,
+                                 prompt_field=prompt_field, response_field=response_field,
+                                 messages_field=messages_field, id_field=id_field, quality_field=quality_field,
+                                 description=description, tags=tags or (), embed=not no_embed, embedder=embedder,
+                                 skip_bad=skip_bad, force=force, progress=progress)
     if as_json:
-        print_json(result.to_dict())
+        print_json(result)
         return
     if result.kind == "table":
-        out.print(f"imported {result.rows} rows into the typed table '{result.dataset}' ({result.origin}) "
+        console.print(f"imported {result.rows} rows into the typed table '{result.dataset}' ({result.origin}) "
                   f"in {result.seconds:.1f}s")
     else:
-        out.print(f"imported {result.rows} {result.kind} records into '{result.dataset}' ({result.origin}) "
+        console.print(f"imported {result.rows} {result.kind} records into '{result.dataset}' ({result.origin}) "
                   f"in {result.seconds:.1f}s; embedded {result.embedded} new texts")
     if result.rejected:
         err.print(f"skipped {result.rejected} bad rows (details in {result.rejects_file}):", style="yellow")
         for line in result.first_errors:
-            err.print(f"  {line}", markup=False, highlight=False)
+            err.print(f"  {line}")
 
 
 @app.command("export")
 @handles_errors
 def export_cmd(
     name: Annotated[str, typer.Argument(help="Dataset to export.")],
-    out_file: Annotated[Path, typer.Option("--out", "-o", help="Output file: .jsonl, .csv or .parquet.")],
-    fmt: Annotated[str | None, typer.Option(
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .jsonl, .csv or .parquet.")],
+    format: Annotated[str | None, typer.Option(
         "--format", help="jsonl, csv, parquet, or chat (chat-message JSONL for fine-tuning).")] = None,
     include_removed: Annotated[bool, typer.Option(help="Also export records removed by dedup.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the file (and its sidecar) if it exists.")]
@@ -245,15 +288,13 @@ def export_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Export a dataset, with a FILE.meta.json sidecar (metadata, origin, lineage, hashes)."""
-    from catalog.exporter import export_dataset
-
     with open_catalog(write=False) as cat:
-        result = export_dataset(cat, name, out_file, fmt=fmt, include_removed=include_removed, force=force)
+        result = cat.export(name, out, format=format, include_removed=include_removed, force=force)
     if as_json:
         print_json(result)
     else:
-        out.print(f"wrote {result['rows']} rows of '{name}' ({result['origin']}) to {result['out']} "
-                  f"[{result['format']}]; metadata in {result['sidecar']}")
+        console.print(f"wrote {result.rows} rows of '{name}' ({result.origin}) to {result.out} "
+                  f"[{result.format}]; metadata in {result.sidecar}")
 
 
 # ------------------------------------------------------------------------------ read commands
@@ -263,15 +304,12 @@ def export_cmd(
 @handles_errors
 def datasets_cmd(as_json: JsonOpt = False) -> None:
     """List the datasets in the catalog."""
-    from catalog.inspect import list_datasets
-
     with open_catalog(write=False) as cat:
-        rows = list_datasets(cat)
-    if not as_json:
-        for row in rows:
-            row["created"] = row["created_at"][:16]
+        found = cat.datasets()
+    rows = [{"name": d.name, "kind": d.kind, "origin": d.origin, "rows": d.row_count, "removed": d.removed,
+             "generator": d.generator, "parents": d.parents, "created": str(d.created_at)[:16]} for d in found]
     show_rows(rows, ["name", "kind", "origin", "rows", "removed", "generator", "parents", "created"],
-              as_json=as_json, empty="the catalog holds no datasets yet")
+              as_json=as_json, empty="the catalog holds no datasets yet", data=found)
 
 
 @app.command("show")
@@ -279,43 +317,42 @@ def datasets_cmd(as_json: JsonOpt = False) -> None:
 def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
              sample: Annotated[int, typer.Option(help="Sample rows to show.")] = 3,
              as_json: JsonOpt = False) -> None:
-    """Show a dataset: metadata, counts, sample rows and lineage."""
-    from catalog.inspect import show_dataset
-
+    """Show a dataset: metadata, counts, sample rows, lineage, generation jobs and evaluations."""
     with open_catalog(write=False) as cat:
-        info = show_dataset(cat, name, sample=sample)
+        info = cat.show(name, sample=sample)
     if as_json:
         print_json(info)
         return
-    header = {k: info.get(k) for k in ("name", "kind", "origin", "row_count", "created_at", "description",
-                                        "tags", "generator", "model", "seed", "parents", "children",
-                                        "embedder", "source")}
+    ds = info.dataset
+    header = {"name": ds.name, "kind": ds.kind, "origin": ds.origin, "row_count": ds.row_count,
+              "created_at": ds.created_at, "description": ds.description, "tags": ds.tags, "generator": ds.generator,
+              "model": ds.model, "seed": ds.seed, "parents": ds.parents, "children": info.children,
+              "embedder": ds.embedder, "source": ds.source}
     table = Table(show_header=False, title=f"dataset {name}")
     for key, value in header.items():
         if value not in (None, [], ""):
             table.add_row(key, _cell(value))
-    params = {k: v for k, v in (info.get("parameters") or {}).items()}
-    if params:
-        table.add_row("parameters", json.dumps(params, default=str)[:400])
-    if info.get("status_counts"):
-        table.add_row("records", ", ".join(f"{k}: {v}" for k, v in info["status_counts"].items()))
-    for link in info.get("lineage", []):
-        table.add_row("lineage", f"{link['links']} {link['relation']} links to '{link['source_dataset']}'")
-    out.print(table)
-    for key, value in info.items():
-        if key.startswith("section:") and value:
-            if isinstance(value, list) and all(isinstance(v, dict) for v in value):
-                columns = [c for c in value[0] if c not in ("usage", "created_at")]
-                render_table([{c: _cell_json(v.get(c)) for c in columns} for v in value], columns, title=key[8:])
-            else:
-                out.print(key[8:], style="bold")
-                out.print_json(data=value, default=str)
-    if info.get("columns"):
-        render_table(info["columns"], ["name", "type"], title="columns")
-    if info.get("sample"):
-        out.print("sample", style="bold")
-        for row in info["sample"]:
-            out.print(json.dumps(row, ensure_ascii=False, default=str)[:400], markup=False, highlight=False)
+    if ds.parameters:
+        table.add_row("parameters", json.dumps(ds.parameters, default=str)[:400])
+    if info.status_counts:
+        table.add_row("records", ", ".join(f"{k}: {v}" for k, v in info.status_counts.items()))
+    for link in info.lineage:
+        table.add_row("lineage", f"{link.links} {link.relation} links to '{link.source_dataset}'")
+    console.print(table)
+    if info.generation_jobs:
+        render_table([j.to_dict() for j in info.generation_jobs],
+                     ["job_id", "status", "target", "attempts", "rejections"], title="generation")
+    if info.evaluations:
+        rows = [{"evaluation_id": e.evaluation_id, "synthetic": e.synthetic, "real": e.real, **e.headline,
+                 "report": e.report} for e in info.evaluations]
+        columns = list(dict.fromkeys(c for row in rows for c in row))
+        render_table(rows, columns, title="evaluations")
+    if info.columns:
+        render_table([c.to_dict() for c in info.columns], ["name", "type"], title="columns")
+    if info.sample:
+        console.print("sample", style="bold")
+        for row in info.sample:
+            console.print(json.dumps(row, ensure_ascii=False, default=str)[:400])
 
 
 @app.command("delete")
@@ -327,8 +364,6 @@ def delete_cmd(name: Annotated[str, typer.Argument(help="Dataset to delete.")],
                = False,
                as_json: JsonOpt = False) -> None:
     """Delete a dataset, its records, lineage, vectors and everything that refers to them."""
-    from catalog.deletion import delete_dataset
-
     with open_catalog(write=True) as cat:
         ds = cat.dataset(name)
         if not yes:
@@ -336,125 +371,87 @@ def delete_cmd(name: Annotated[str, typer.Argument(help="Dataset to delete.")],
                 err.print("refusing to delete without confirmation: pass --yes", style="red")
                 raise typer.Exit(1)
             typer.confirm(f"delete dataset '{name}' ({ds.row_count} rows, {ds.origin})?", abort=True)
-        result = delete_dataset(cat, name, force=force)
+        result = cat.delete(name, force=force)
     if as_json:
         print_json(result)
         return
-    out.print(f"deleted '{name}' ({result['rows']} rows)")
-    for child in result["children"]:
-        out.print(f"  '{child['dataset']}' no longer names it as a parent and lost {child['lineage_links']} "
+    console.print(f"deleted '{name}' ({result.rows} rows)")
+    for child in result.children:
+        console.print(f"  '{child.dataset}' no longer names it as a parent and lost {child.lineage_links} "
                   "lineage links to its records")
 
 
 @app.command("sql")
 @handles_errors
-def sql_cmd(query: Annotated[str, typer.Argument(help="A read-only SQL query.")],
+def sql_cmd(query: Annotated[str, typer.Argument(help="A read-only SQL query; datasets are views by name.")],
             limit: Annotated[int, typer.Option(help="At most this many rows (at least 1).")] = 1000,
             as_json: JsonOpt = False) -> None:
-    """Run a read-only SQL query against the catalog (it can read the catalog and nothing else)."""
-    from catalog.errors import BadInput
-    from catalog.inspect import run_sql
-
-    if limit < 1:
-        raise BadInput(f"--limit must be at least 1, got {limit}", field="--limit")
+    """Run a read-only SQL query (it can read the catalog and nothing else; each dataset is a view)."""
     with open_catalog(write=False) as cat:
-        result = run_sql(cat, query, limit=limit)
-    rows = [dict(zip(result["columns"], row)) for row in result["rows"]]
+        result = cat.sql(query, limit=limit)
     if as_json:
-        print_json(rows)
+        print_json(result.as_dicts())
         return
-    render_table(rows, result["columns"])
-    if result["truncated"]:
+    render_table(result.as_dicts(), result.columns)
+    if result.truncated:
         err.print(f"showing the first {limit} rows (raise --limit for more)", style="yellow")
 
 
 @app.command("embed")
 @handles_errors
 def embed_cmd(name: Annotated[str, typer.Argument(help="Dataset imported with --no-embed.")],
-              embedder: Annotated[str | None, typer.Option(help="Model name or path.")] = None) -> None:
+              embedder: Annotated[str | None, typer.Option(help="Model name or path.")] = None,
+              as_json: JsonOpt = False) -> None:
     """Embed a dataset's texts (for datasets imported with --no-embed)."""
-    from catalog.embedding_store import embed_dataset
-
     with open_catalog(write=True) as cat, RichProgress() as progress:
-        made = embed_dataset(cat, name, embedder, progress)
-    out.print(f"embedded {made} new texts of '{name}'")
+        result = cat.embed(name, embedder=embedder, progress=progress)
+    if as_json:
+        print_json(result)
+    else:
+        console.print(f"embedded {result.embedded} new texts of '{name}' with {result.embedder}")
 
 
 # ------------------------------------------------------------------------------------- index
+
+_INDEX_COLUMNS = ["embedder_id", "records_in_duckdb", "records_in_index", "index_type", "dimension", "in_sync",
+                  "problems"]
 
 
 @index_app.command("status")
 @handles_errors
 def index_status_cmd(as_json: JsonOpt = False) -> None:
     """Does each FAISS index agree with DuckDB?"""
-    from catalog.vector_index import index_status
-
     with open_catalog(write=False) as cat:
-        rows = index_status(cat)
-    show_rows(rows, ["embedder_id", "records_in_duckdb", "records_in_index", "index_type", "dimension", "in_sync",
-                     "problems"], as_json=as_json, empty="no embeddings yet")
+        found = cat.index_status()
+    show_rows([s.to_dict() for s in found], _INDEX_COLUMNS, as_json=as_json, empty="no embeddings yet")
 
 
 @index_app.command("rebuild")
 @handles_errors
 def index_rebuild_cmd(as_json: JsonOpt = False) -> None:
     """Rebuild every FAISS index from the vectors stored in DuckDB."""
-    from catalog.vector_index import rebuild_indexes
-
     with open_catalog(write=True) as cat:
-        rows = rebuild_indexes(cat)
+        rebuilt = cat.rebuild_indexes()
     if as_json:
-        print_json(rows)
+        print_json(rebuilt)
     else:
-        for row in rows:
-            out.print(f"rebuilt {row['embedder_id']}: {row['records_in_index']} vectors ({row['index_type']})")
+        for status in rebuilt:
+            console.print(f"rebuilt {status.embedder_id}: {status.records_in_index} vectors ({status.index_type})")
 
 
 # ------------------------------------------------------------------------------------ search
 
 
-def _searcher(cat, mode, filters, depth, fusion, alpha):
-    from catalog.search.api import Searcher
+def _searcher(cat, settings: dict):
+    """A searcher; a keyword index that must be rebuilt first makes the catalog reopen for writing, once."""
     from catalog.search.keyword import KeywordIndexStale
 
     try:
-        return cat, Searcher(cat, mode=mode, filters=filters, depth=depth, fusion=fusion, alpha=alpha)
+        return cat, cat.searcher(**settings)
     except KeywordIndexStale:
-        cat.close()  # the keyword index must be rebuilt: reopen for writing, once
+        cat.close()
         cat = open_catalog(write=True)
-        return cat, Searcher(cat, mode=mode, filters=filters, depth=depth, fusion=fusion, alpha=alpha)
-
-
-def _read_queries(path: Path) -> list[tuple[str, str]]:
-    from catalog.errors import BadInput
-
-    if not path.exists():
-        raise BadInput("queries file not found", file=str(path))
-    queries = []
-    if path.is_dir():
-        raise BadInput("is a directory, not a queries file", file=str(path))
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise BadInput(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(path)) from None
-    for line_no, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except ValueError:
-            raise BadInput("malformed JSON", file=str(path), line=line_no) from None
-        if not isinstance(row, dict):
-            raise BadInput("expected a JSON object", file=str(path), line=line_no)
-        qid = row.get("_id", row.get("id"))
-        if qid is None:
-            raise BadInput("missing query id", file=str(path), line=line_no, field="_id")
-        if not isinstance(row.get("text"), str) or not row["text"].strip():
-            raise BadInput("missing or empty query text", file=str(path), line=line_no, field="text")
-        queries.append((str(qid), row["text"]))
-    if not queries:
-        raise BadInput("no queries in file", file=str(path))
-    return queries
+        return cat, cat.searcher(**settings)
 
 
 @app.command("search")
@@ -463,12 +460,12 @@ def search_cmd(
     query: Annotated[str | None, typer.Argument(help="What to look for.")] = None,
     mode: Annotated[str, typer.Option(help="hybrid, keyword (BM25) or vector.")] = "hybrid",
     k: Annotated[int, typer.Option("--k", help="How many results.")] = 10,
-    dataset: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Only these datasets (repeatable).")]
+    datasets: Annotated[list[str] | None, typer.Option("--dataset", "-d", help="Only these datasets (repeatable).")]
     = None,
     origin: Annotated[str | None, typer.Option(help="Only real or only synthetic records.")] = None,
     kind: Annotated[str | None, typer.Option(help="Only text, pairs or conversations.")] = None,
-    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only datasets with this tag (repeatable).")] = None,
-    field: Annotated[list[str] | None, typer.Option(
+    tags: Annotated[list[str] | None, typer.Option("--tag", help="Only datasets with this tag (repeatable).")] = None,
+    field_equals: Annotated[list[str] | None, typer.Option(
         "--field", help="Only records whose field equals a value: FIELD=VALUE (repeatable).")] = None,
     min_quality: Annotated[float | None, typer.Option(help="Only records with at least this quality.")] = None,
     created_after: Annotated[str | None, typer.Option(help="Only records created at or after (ISO date).")] = None,
@@ -480,64 +477,57 @@ def search_cmd(
     explain: Annotated[bool, typer.Option(help="Show each retriever's rank and score.")] = False,
     queries: Annotated[Path | None, typer.Option(
         help="Batch mode: JSONL of {\"_id\" or \"id\", \"text\"}; one JSON line of hits per query.")] = None,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Batch mode: write results here.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Batch mode: write results here.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Search the catalog by keyword (BM25), meaning (vectors) or both (hybrid)."""
     from catalog.errors import BadInput
     from catalog.outputs import atomic_output, check_output
-    from catalog.search import SearchFilters
+    from catalog.search.batch import read_queries, result_lines
 
     if (query is None) == (queries is None):
-        raise BadInput("give either a QUERY or --queries FILE")
-    if out_file is not None:
+        raise BadInput("give either a `query` or `queries`")
+    if out is not None:
         if queries is None:
-            raise BadInput("--out writes batch results: use it with --queries FILE")
-        from catalog.location import resolve_catalog_dir
-
-        out_file = check_output(out_file, catalog_dir=resolve_catalog_dir(state.catalog), force=force,
-                                protect=[queries])
-    filters = SearchFilters(datasets=dataset or [], origin=origin, kind=kind, tags=tag or [],
-                            created_after=created_after, created_before=created_before, min_quality=min_quality,
-                            field_equals=_key_values(field, "--field"), include_removed=include_removed)
+            raise BadInput("`out` writes batch results: use it with `queries`")
+        out = check_output(out, catalog_dir=catalog_dir(), force=force, protect=[queries])
+    batch = read_queries(queries) if queries is not None else [("", query or "")]
+    settings = dict(mode=mode, datasets=datasets or (), origin=origin, kind=kind, tags=tags or (),
+                    field_equals=key_values(field_equals, "field_equals"), min_quality=min_quality,
+                    created_after=created_after, created_before=created_before, include_removed=include_removed,
+                    depth=depth, fusion=fusion, alpha=alpha)
     cat = open_catalog(write=False)
     try:
-        cat, searcher = _searcher(cat, mode, filters, depth, fusion, alpha)
-        if queries is not None:
-            batch = _read_queries(queries)
-            results = searcher.run([text for _, text in batch], k, explain)
-            lines = [json.dumps({"query_id": qid, "hits": [
-                {"id": h.id, "record_id": h.record_id, "dataset": h.dataset, "score": h.score, "text": h.text,
-                 **({"explain": h.explain} if explain else {})} for h in hits]}, ensure_ascii=False)
-                for (qid, _), hits in zip(batch, results)]
-            if out_file:
-                with atomic_output(out_file) as fh:
-                    fh.write("\n".join(lines) + "\n")
-                out.print(f"wrote results of {len(lines)} queries to {out_file}")
-            else:
-                sys.stdout.write("\n".join(lines) + "\n")
-            return
-        hits = searcher.run([query], k, explain)[0]
+        cat, searcher = _searcher(cat, settings)
+        results = searcher.run([text for _, text in batch], k, explain)
     finally:
         cat.close()
+    if queries is not None:
+        lines = result_lines(batch, results, explain=explain)
+        if out is not None:
+            with atomic_output(out) as fh:
+                fh.write("\n".join(lines) + "\n")
+            console.print(f"wrote results of {len(lines)} queries to {out}")
+        else:
+            sys.stdout.write("\n".join(lines) + "\n")
+        return
+    hits = results[0]
     if as_json:
         print_json([h.to_dict() for h in hits])
         return
     if not hits:
-        out.print("no matching records")
+        console.print("no matching records")
         return
     for rank, hit in enumerate(hits, start=1):
-        header = f"{rank:>2}. {hit.dataset}/{hit.id}  score {hit.score:.4g}"
-        out.print(header, style="bold", markup=False, highlight=False)
-        text = hit.snippet.replace("\n", " ")
-        line = Text(f"    {text}")
+        console.print(f"{rank:>2}. {hit.dataset}/{hit.id}  score {hit.score:.4g}", style="bold")
+        line = Text(f"    {hit.snippet.replace(chr(10), ' ')}")
         line.highlight_regex(r"«[^»]*»", style="bold yellow")
-        out.print(line)
+        console.print(line)
         if explain:
             parts = [f"{name} #{info['rank']} ({info['score']:.4g})" if info else f"{name} -"
                      for name, info in (("keyword", hit.explain.get("keyword")), ("vector", hit.explain.get("vector")))]
-            out.print("    " + ", ".join(parts), style="dim", markup=False, highlight=False)
+            console.print("    " + ", ".join(parts), style="dim")
 
 
 # ------------------------------------------------------------------------------------- dedup
@@ -546,7 +536,7 @@ def search_cmd(
 @app.command("dedup")
 @handles_errors
 def dedup_cmd(
-    names: Annotated[list[str], typer.Argument(help="Dataset(s) to dedup (within and across them).")],
+    datasets: Annotated[list[str], typer.Argument(help="Dataset(s) to dedup (within and across them).")],
     against: Annotated[list[str] | None, typer.Option(
         "--against", help="Reference dataset: never loses records (repeatable).")] = None,
     no_exact: Annotated[bool, typer.Option("--no-exact", help="Skip the exact stage.")] = False,
@@ -557,7 +547,7 @@ def dedup_cmd(
     semantic_threshold: Annotated[float | None, typer.Option(help="Cosine threshold (default 0.92).")] = None,
     keep: Annotated[str, typer.Option(help="Per cluster keep: first, longest, quality or real.")] = "first",
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would go; change nothing.")] = False,
-    out_file: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
+    out: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
     into: Annotated[str | None, typer.Option(help="Write the survivors as a new dataset.")] = None,
     as_json: JsonOpt = False,
@@ -566,47 +556,43 @@ def dedup_cmd(
 
     Runs are listed, shown and undone with `synthcat dedup-runs`.
     """
-    from catalog import dedup_runs
     from catalog.dedup import defaults
 
     with open_catalog(write=not dry_run) as cat:
-        report = dedup_runs.dedup(
-            cat, names, against=against or [], exact=not no_exact, minhash=not no_minhash,
-            semantic=not no_semantic, punctuation_blind=punctuation_blind,
+        report = cat.dedup(
+            datasets, against=against or [], exact=not no_exact, minhash=not no_minhash, semantic=not no_semantic,
+            punctuation_blind=punctuation_blind,
             minhash_threshold=minhash_threshold if minhash_threshold is not None else defaults.MINHASH_THRESHOLD,
             semantic_threshold=semantic_threshold if semantic_threshold is not None else defaults.SEMANTIC_THRESHOLD,
-            keep=keep, dry_run=dry_run, out=str(out_file) if out_file else None, into=into, force=force)
+            keep=keep, dry_run=dry_run, out=out, into=into, force=force)
     if as_json:
         print_json(report)
         return
     verb = "would remove" if dry_run else "removed"
-    stages = ", ".join(f"{k}: {v}" for k, v in report["counts"].items())
-    out.print(f"checked {report['checked']} records"
-              + (f" against {report['references']} reference records" if report["references"] else "")
-              + f"; {verb} {report['removed']} ({stages})"
-              + (f" — run {report['run_id']} (undo: synthcat dedup-runs undo {report['run_id']})" if report["run_id"]
-                 else ""))
-    for example in report["examples"]:
-        out.print(Text.assemble((f"cluster {example['cluster']}", "bold"),
-                                f" keep #{example['keep']['record_id']}: {example['keep']['text'][:100]!r}"))
-        for gone in example["remove"]:
-            out.print(f"   remove #{gone['record_id']} ({gone['stage']} {gone['score']}): {gone['text'][:100]!r}",
-                      markup=False, highlight=False)
-    if report.get("into"):
-        out.print(f"wrote {report['into']['rows']} survivors to dataset '{report['into']['dataset']}'")
-    if report.get("out"):
-        out.print(f"exported {report['out']['rows']} survivors to {report['out']['out']}")
+    stages = ", ".join(f"{k}: {v}" for k, v in report.counts.items())
+    console.print(f"checked {report.checked} records"
+              + (f" against {report.references} reference records" if report.references else "")
+              + f"; {verb} {report.removed} ({stages})"
+              + (f" — run {report.run_id} (undo: synthcat dedup-runs undo {report.run_id})" if report.run_id else ""))
+    for example in report.examples:
+        console.print(Text.assemble((f"cluster {example.cluster}", "bold"),
+                                f" keep #{example.keep.record_id}: {example.keep.text[:100]!r}"))
+        for gone in example.remove:
+            console.print(f"   remove #{gone.record_id} ({gone.stage} {gone.score}): {gone.text[:100]!r}")
+    if report.into is not None:
+        console.print(f"wrote {report.into.rows} survivors to dataset '{report.into.dataset}'")
+    if report.out is not None:
+        console.print(f"exported {report.out.rows} survivors to {report.out.out}")
 
 
 @runs_app.command("list")
 @handles_errors
 def dedup_runs_list_cmd(as_json: JsonOpt = False) -> None:
     """List dedup runs: datasets, references, removals per stage, undo state."""
-    from catalog import dedup_runs
-
     with open_catalog(write=False) as cat:
-        rows = dedup_runs.list_runs(cat)
-    show_rows(rows, ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
+        runs = cat.dedup_runs()
+    show_rows([r.to_dict() for r in runs],
+              ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
               as_json=as_json, empty="no dedup runs yet")
 
 
@@ -616,18 +602,17 @@ def dedup_runs_show_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see 
                         limit: Annotated[int, typer.Option(help="At most this many removals.")] = 50,
                         as_json: JsonOpt = False) -> None:
     """Show one dedup run: its settings and each removed record with the record it duplicates."""
-    from catalog import dedup_runs
-
     with open_catalog(write=False) as cat:
-        run = dedup_runs.show_run(cat, run_id, limit=limit)
+        run = cat.dedup_run(run_id, limit=limit)
     if as_json:
         print_json(run)
         return
-    out.print(f"run {run['run_id']}: {', '.join(run['datasets'])}"
-              + (f" against {', '.join(run['against'])}" if run["against"] else "")
-              + f"; removed {run['removed']} ({', '.join(f'{k}: {v}' for k, v in run['counts'].items())})"
-              + (f"; undone at {run['undone_at']}" if run["undone_at"] else ""))
-    render_table(run["removals"], ["record_id", "dataset", "stage", "cluster", "duplicate_of", "score", "text"])
+    console.print(f"run {run.run_id}: {', '.join(run.datasets)}"
+              + (f" against {', '.join(run.against)}" if run.against else "")
+              + f"; removed {run.removed} ({', '.join(f'{k}: {v}' for k, v in run.counts.items())})"
+              + (f"; undone at {run.undone_at}" if run.undone_at else ""))
+    render_table([r.to_dict() for r in run.removals],
+                 ["record_id", "external_id", "dataset", "stage", "cluster", "duplicate_of", "score", "text"])
 
 
 @runs_app.command("undo")
@@ -635,42 +620,27 @@ def dedup_runs_show_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see 
 def dedup_runs_undo_cmd(run_id: Annotated[int, typer.Argument(help="Run id (see `synthcat dedup-runs list`).")],
                         as_json: JsonOpt = False) -> None:
     """Restore the records a dedup run removed."""
-    from catalog import dedup_runs
-
     with open_catalog(write=True) as cat:
-        result = dedup_runs.undo(cat, run_id)
+        result = cat.undo_dedup(run_id)
     if as_json:
         print_json(result)
     else:
-        out.print(f"dedup run {result['run_id']} undone: {result['restored']} records restored")
+        console.print(f"dedup run {result.run_id} undone: {result.restored} records restored")
 
 
 # ---------------------------------------------------------------------------------- generate
 
 
-def _key_values(items: list[str] | None, option: str) -> dict[str, str]:
-    from catalog.errors import BadInput
-
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise BadInput(f"{option} expects FIELD=VALUE, got {item!r}", field=option)
-        out[key.strip()] = value.strip()
-    return out
-
-
 def _report_generation(report, as_json: bool) -> None:
     if as_json:
-        print_json(report.to_dict())
+        print_json(report)
         return
     rejected = sum(report.rejections.values())
-    out.print(f"job {report.job_id}: {report.accepted}/{report.target} accepted in '{report.dataset}' "
+    console.print(f"job {report.job_id}: {report.accepted}/{report.target} accepted in '{report.dataset}' "
               f"({report.accepted_this_run} this run, {rejected} rejected, {report.attempts} attempts, "
               f"{report.seconds:.0f}s)")
     if report.rejections:
-        out.print("rejections: " + ", ".join(f"{k}={v}" for k, v in sorted(report.rejections.items())),
-                  markup=False, highlight=False)
+        console.print("rejections: " + ", ".join(f"{k}={v}" for k, v in sorted(report.rejections.items())))
 
 
 @generate_app.command("text")
@@ -693,7 +663,8 @@ def generate_text_cmd(
     ground_filter: Annotated[list[str] | None, typer.Option(
         "--ground-filter", help="Only ground on records with FIELD=VALUE (repeatable).")] = None,
     topics: Annotated[Path | None, typer.Option(help="File with one topic per line to anchor samples.")] = None,
-    novelty_threshold: Annotated[float | None, typer.Option(
+    cosine_threshold: Annotated[float | None, typer.Option(
+        "--novelty-threshold",
         help="Reject samples whose cosine to anything in scope is at least this (default 0.92).")] = None,
     max_attempts: Annotated[int | None, typer.Option(help="Give up after this many attempts (default 5n+10).")]
     = None,
@@ -706,30 +677,15 @@ def generate_text_cmd(
 
     Running the same command again after an interruption resumes the job.
     """
-    from catalog.errors import BadInput
-    from generators.chat import load_chat_model
-    from generators.text.grounded import GenerationConfig, generate_text
-    from generators.text.prompting import load_template
+    from generators import GenerationConfig, generate_text, load_chat_model
+    from generators.text.prompting import load_template, load_topics
 
-    topic_list: list[str] = []
-    if topics is not None:
-        if not topics.exists():
-            raise BadInput("topics file not found", file=str(topics))
-        if topics.is_dir():
-            raise BadInput("is a directory, not a topics file", file=str(topics))
-        try:
-            topic_text = topics.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise BadInput(f"not UTF-8 text ({exc.reason} at byte {exc.start})", file=str(topics)) from None
-        topic_list = [line.strip() for line in topic_text.splitlines() if line.strip()]
-        if not topic_list:
-            raise BadInput("topics file holds no topics", file=str(topics))
     config = GenerationConfig(
         dataset=dataset, n=n, kind=kind, task=task, template=load_template(template) if template else None,
         model=model, base_url=base_url, temperature=temperature, seed=seed, ground_on=ground_on or [], k=k,
-        ground_filter=_key_values(ground_filter, "--ground-filter"), topics=topic_list,
+        ground_filter=key_values(ground_filter, "ground_filter"), topics=load_topics(topics) if topics else [],
         max_attempts=max_attempts, concurrency=concurrency, max_tokens=max_tokens,
-        **({"cosine_threshold": novelty_threshold} if novelty_threshold is not None else {}))
+        **({"cosine_threshold": cosine_threshold} if cosine_threshold is not None else {}))
     config.validate()
     chat = load_chat_model(model, base_url=base_url, threads=threads) if model.startswith("local") else \
         load_chat_model(model, base_url=base_url)
@@ -743,7 +699,7 @@ def generate_text_cmd(
 def generate_resume_cmd(job_id: Annotated[str, typer.Argument(help="Job id (see `synthcat generate jobs`).")],
                         as_json: JsonOpt = False) -> None:
     """Resume an interrupted generation job until its target is reached."""
-    from generators.text.grounded import resume_generation
+    from generators import resume_generation
 
     with open_catalog(write=True) as cat, RichProgress() as progress:
         report = resume_generation(cat, job_id, progress=progress)
@@ -773,27 +729,27 @@ def generate_table_cmd(
     spec: Annotated[Path | None, typer.Option(help="Rules spec (YAML/JSON): no real data needed.")] = None,
     seed: Annotated[int, typer.Option(help="Random seed (same seed, same rows).")] = 0,
     epochs: Annotated[int | None, typer.Option(help="Training epochs for tvae/ctgan.")] = None,
-    condition: Annotated[list[str] | None, typer.Option(
+    conditions: Annotated[list[str] | None, typer.Option(
         "--condition", help="Fix a column, e.g. income=>50K (repeatable).")] = None,
     balance: Annotated[str | None, typer.Option(
         help="Balance a categorical column: COLUMN or COLUMN:label=share,label=share.")] = None,
-    constraint: Annotated[list[str] | None, typer.Option(
+    constraints: Annotated[list[str] | None, typer.Option(
         "--constraint", help="e.g. 'start < end', '0 <= age <= 99', 'fixed:city,country' or a filter.")] = None,
-    na_value: Annotated[list[str] | None, typer.Option(
+    na_values: Annotated[list[str] | None, typer.Option(
         "--na-value", help="Extra string to read as missing in a source file, e.g. '?'.")] = None,
     save_model: Annotated[Path | None, typer.Option(help="Save the fitted model here (JSON + npz).")] = None,
     load_model: Annotated[Path | None, typer.Option(help="Sample from a saved model instead of fitting.")] = None,
-    param: Annotated[list[str] | None, typer.Option(
+    method_options: Annotated[list[str] | None, typer.Option(
         "--param", help="A method parameter KEY=VALUE (repeatable), e.g. condition_column=income for tvae.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace a model saved earlier in --save-model.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Synthesize a table (rules spec, copula, GMM, TVAE or CTGAN) into the catalog."""
-    from generators.table_synthesis import synthesize_table
+    from generators import synthesize_table
     from generators.tabular import parse_condition, parse_param, parse_shares
 
-    method_options = dict(parse_param(p) for p in param or [])
-    conditions = dict(parse_condition(c) for c in condition or [])
+    options = dict(parse_param(p) for p in method_options or [])
+    fixed = dict(parse_condition(c) for c in conditions or [])
     shares = None
     if balance and ":" in balance:
         balance, _, share_text = balance.partition(":")
@@ -811,14 +767,13 @@ def generate_table_cmd(
         result = synthesize_table(
             cat, dataset, n=n, source=source, method=method, spec=str(spec) if spec else None,
             load_model=str(load_model) if load_model else None, save_model=str(save_model) if save_model else None,
-            seed=seed, epochs=epochs, conditions=conditions, balance=balance, balance_shares=shares,
-            constraints=constraint, na_values=na_value, method_options=method_options, progress=on_epoch,
-            force=force)
+            seed=seed, epochs=epochs, conditions=fixed, balance=balance, balance_shares=shares,
+            constraints=constraints, na_values=na_values, method_options=options, progress=on_epoch, force=force)
     if as_json:
         print_json(result)
     else:
-        out.print(f"wrote {result['rows']} synthetic rows to '{result['dataset']}' with {result['method']}"
-                  + (f" (fitted on '{result['parent']}' in {result['fit_seconds']:.1f}s)" if result["parent"] else ""))
+        console.print(f"wrote {result.rows} synthetic rows to '{result.dataset}' with {result.method}"
+                  + (f" (fitted on '{result.parent}' in {result.fit_seconds:.1f}s)" if result.parent else ""))
 
 
 # ---------------------------------------------------------------------------------- evaluate
@@ -835,7 +790,7 @@ def evaluate_cmd(
     sensitive: Annotated[list[str] | None, typer.Option(
         "--sensitive", help="Group column for the bias table (repeatable).")] = None,
     report: Annotated[Path | None, typer.Option(help="Write a self-contained HTML report here.")] = None,
-    na_value: Annotated[list[str] | None, typer.Option(
+    na_values: Annotated[list[str] | None, typer.Option(
         "--na-value", help="Extra string to read as missing in files, e.g. '?'.")] = None,
     skip: Annotated[list[str] | None, typer.Option(
         "--skip", help="Leave out a section: quality, diagnostics, utility, privacy, bias.")] = None,
@@ -844,53 +799,20 @@ def evaluate_cmd(
     as_json: JsonOpt = False,
 ) -> None:
     """Measure fidelity, utility, privacy and bias of synthetic data against real data."""
-    from catalog.evaluation_runs import evaluate
-
     with open_catalog(write=True) as cat:
-        result = evaluate(cat, synthetic, real, holdout=holdout, target=target, sensitive=sensitive or [],
-                          report=str(report) if report else None, na_values=na_value, seed=seed, skip=skip,
-                          force=force)
+        result = cat.evaluate(synthetic, real, holdout=holdout, target=target, sensitive=sensitive or (),
+                              report=report, na_values=na_values, seed=seed, skip=skip or (), force=force)
     if as_json:
         print_json(result)
         return
-    _render_evaluation(result)
-
-
-def _render_evaluation(result: dict) -> None:
-    rows = []
-    if result["kind"] == "table":
-        quality = result.get("quality") or {}
-        rows += [("quality (overall)", quality.get("overall")), ("column shapes", quality.get("column_shapes")),
-                 ("column pair trends", quality.get("column_pair_trends"))]
-        metrics = (result.get("utility") or {}).get("metrics") or {}
-        for key in ("tstr", "trtr"):
-            for metric in ("roc_auc", "f1", "r2"):
-                if isinstance((metrics.get(key) or {}).get(metric), (int, float)):
-                    rows.append((f"utility {key.upper()} {metric}", metrics[key][metric]))
-        privacy = result.get("privacy") or {}
-        if privacy.get("exact_copies"):
-            rows.append(("exact copies of real rows", privacy["exact_copies"].get("count")))
-        if privacy.get("dcr"):
-            rows.append(("DCR median", privacy["dcr"].get("median")))
-    else:
-        novelty = result.get("novelty") or {}
-        diversity = (result.get("diversity") or {}).get("synthetic") or {}
-        rows += [("distinct-2", diversity.get("distinct_2")), ("mean pairwise cosine",
-                                                                 diversity.get("mean_pairwise_cosine")),
-                 ("near-copy share", novelty.get("near_copy_share")),
-                 ("share NN cosine >= 0.9", novelty.get("share_nn_cosine_at_least_threshold"))]
-        pii = (result.get("pii") or {}).get("synthetic") or {}
-        if "texts_with_pii" in pii:
-            rows.append(("texts with PII", pii["texts_with_pii"]))
-    table = Table("metric", "value", title=f"{result['datasets']['synthetic']} vs {result['datasets']['real']}")
-    for name, value in rows:
-        table.add_row(name, _cell(value))
-    out.print(table)
-    if result.get("report"):
-        out.print(f"report: {result['report']}")
-    if result.get("evaluation_id"):
-        out.print(f"stored as evaluation {result['evaluation_id']} (see: synthcat show "
-                  f"{result['datasets']['synthetic']})")
+    table = Table("metric", "value", title=f"{synthetic} vs {real}")
+    for name, value in result.headline.items():
+        table.add_row(name.replace("_", " "), _cell(value))
+    console.print(table)
+    if result.report:
+        console.print(f"report: {result.report}")
+    if result.evaluation_id:
+        console.print(f"stored as evaluation {result.evaluation_id} (see: synthcat show {synthetic})")
 
 
 # -------------------------------------------------------------------------------------- demo
@@ -899,10 +821,10 @@ def _render_evaluation(result: dict) -> None:
 @app.command("demo")
 @handles_errors
 def demo_cmd(fresh: Annotated[bool, typer.Option(help="Delete an existing demo catalog first.")] = True) -> None:
-    """Build a demo catalog from data/ and tour what synthcat does with it."""
-    from catalog.demo import run_demo
+    """Build a demo catalog from the bundled demo data and tour what synthcat does with it."""
+    from synthcat_demo import run_demo
 
-    run_demo(state.catalog, fresh=fresh, console=out)
+    run_demo(state.catalog, fresh=fresh, console=console)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -17,13 +17,23 @@ from catalog.dedup import defaults
 from catalog.dedup.engine import DedupItem, find_duplicates
 from catalog.embedding_store import stored_vectors
 from catalog.errors import BadInput, SynthcatError, UnknownDataset
-from catalog.store import TEXT_KINDS, Catalog, validate_dataset_name
+from catalog.results import (
+    DedupExample,
+    DedupRecordRef,
+    DedupRemoval,
+    DedupReport,
+    DedupRun,
+    DedupRunDetail,
+    SurvivorsCopy,
+    UndoResult,
+)
+from catalog.store import TEXT_KINDS, CatalogStore, validate_dataset_name
 from catalog.writer import RecordWriter
 
 EXAMPLE_CLUSTERS = 5
 
 
-def _items(cat: Catalog, names: Sequence[str], reference: bool) -> tuple[list[DedupItem], list, list[str | None]]:
+def _items(cat: CatalogStore, names: Sequence[str], reference: bool) -> tuple[list[DedupItem], list, list[str | None]]:
     items: list[DedupItem] = []
     hashes: list = []
     embedders: list[str | None] = []
@@ -31,7 +41,7 @@ def _items(cat: Catalog, names: Sequence[str], reference: bool) -> tuple[list[De
         ds = cat.dataset(name)
         if ds.kind not in TEXT_KINDS:
             raise BadInput(f"dataset '{name}' is a table; dedup works on text, pairs and conversations",
-                           field="dataset")
+                           param="datasets")
         rows = cat.con.execute(
             "SELECT record_id, text, quality_score, content_hash FROM records WHERE dataset_id = ? "
             "AND status = 'active' ORDER BY record_id", [ds.dataset_id]).fetchall()
@@ -43,7 +53,7 @@ def _items(cat: Catalog, names: Sequence[str], reference: bool) -> tuple[list[De
     return items, hashes, embedders
 
 
-def _vectors(cat: Catalog, hashes: list, embedders: list[str | None]) -> tuple[np.ndarray | None, str | None]:
+def _vectors(cat: CatalogStore, hashes: list, embedders: list[str | None]) -> tuple[np.ndarray | None, str | None]:
     """Stored vectors in item order, when every item has one from the same embedder."""
     distinct = set(embedders)
     if len(distinct) != 1 or None in distinct:
@@ -53,17 +63,17 @@ def _vectors(cat: Catalog, hashes: list, embedders: list[str | None]) -> tuple[n
     return (vectors, embedder_id) if vectors is not None else (None, None)
 
 
-def _check_outputs(cat: Catalog, datasets: Sequence[str], *, out: str | None, into: str | None,
+def _check_outputs(cat: CatalogStore, datasets: Sequence[str], *, out: str | None, into: str | None,
                    force: bool, dry_run: bool):
     """Check every output of a dedup run before anything is written; return the checked export target."""
     if out and len(datasets) != 1:
-        raise BadInput("--out exports the survivors of one dataset; use --into for several", field="out")
+        raise BadInput("exports the survivors of one dataset; use `into` for several", param="out")
     if into:
         validate_dataset_name(into)
         cat.require_new_name(into)
         kinds = {cat.dataset(n).kind for n in datasets}
         if len(kinds) != 1:
-            raise BadInput(f"--into needs datasets of one kind, got {', '.join(sorted(kinds))}", field="into")
+            raise BadInput(f"needs datasets of one kind, got {', '.join(sorted(kinds))}", param="into")
     if out and not dry_run:
         from catalog.exporter import check_export_target
 
@@ -71,7 +81,7 @@ def _check_outputs(cat: Catalog, datasets: Sequence[str], *, out: str | None, in
     return None
 
 
-def _known(cat: Catalog, names: Sequence[str]) -> None:
+def _known(cat: CatalogStore, names: Sequence[str]) -> None:
     for name in names:
         try:
             cat.dataset(name)
@@ -82,12 +92,12 @@ def _known(cat: Catalog, names: Sequence[str]) -> None:
             raise
 
 
-def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,
+def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,
           minhash: bool = True, semantic: bool = True, punctuation_blind: bool = False,
           minhash_threshold: float = defaults.MINHASH_THRESHOLD, num_perm: int = defaults.MINHASH_NUM_PERM,
           ngram: int = defaults.MINHASH_NGRAM, semantic_threshold: float = defaults.SEMANTIC_THRESHOLD,
           keep: str = "first", dry_run: bool = False, out: str | None = None, into: str | None = None,
-          seed: int = 1, force: bool = False) -> dict:
+          seed: int = 1, force: bool = False) -> DedupReport:
     """Deduplicate ``datasets`` (within and across them, or against ``against``); return a report.
 
     Every output (``into``, ``out``) is checked before anything is written, and the removals, the
@@ -95,13 +105,13 @@ def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (),
     as they were.
     """
     if not datasets:
-        raise BadInput("name at least one dataset to dedup", field="dataset")
+        raise BadInput("name at least one dataset to dedup", param="datasets")
     datasets, against = list(dict.fromkeys(datasets)), list(dict.fromkeys(against))  # each name once
     _known(cat, [*datasets, *against])
     overlap = set(datasets) & set(against)
     if overlap:
         raise BadInput(f"dataset(s) {', '.join(sorted(overlap))} both checked and used as reference",
-                       field="against")
+                       param="against")
     if not (exact or minhash or semantic):
         raise BadInput("every stage is switched off: keep at least one of exact, minhash, semantic")
     target = _check_outputs(cat, datasets, out=out, into=into, force=force, dry_run=dry_run)
@@ -119,7 +129,7 @@ def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (),
             names = {e for e in c_emb + r_emb if e}
             if len(names) > 1:
                 raise BadInput(f"the datasets use different embedders ({', '.join(sorted(names))}); "
-                               "the semantic stage needs one", field="semantic")
+                               "the semantic stage needs one", param="semantic")
             embedder = get_embedder(names.pop() if names else None)
             embedder_id = embedder.id
             embed = embedder.embed
@@ -131,18 +141,18 @@ def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (),
               "minhash_threshold": minhash_threshold, "num_perm": num_perm, "ngram": ngram,
               "semantic_threshold": semantic_threshold, "keep": keep, "embedder": embedder_id, "seed": seed}
     removals = result.removed if result else []
-    report = {"datasets": list(datasets), "against": list(against), "checked": len(checked),
-              "references": len(refs), "removed": len(removals),
-              "counts": dict(result.counts) if result else {}, "parameters": params, "dry_run": dry_run,
-              "examples": _examples(cat, result) if result else [], "run_id": None}
+    report = DedupReport(datasets=list(datasets), against=list(against), checked=len(checked),
+                         references=len(refs), removed=len(removals),
+                         counts=dict(result.counts) if result else {}, parameters=params, dry_run=dry_run,
+                         examples=_examples(cat, result) if result else [])
     if not dry_run and (removals or into or out):
         staged = None
         try:
             with cat.transaction():
                 if removals:
-                    report["run_id"] = _store(cat, datasets, against, params, report["counts"], removals)
+                    report.run_id = _store(cat, datasets, against, params, report.counts, removals)
                 if into:
-                    report["into"] = _copy_survivors(cat, datasets, into, report["run_id"])
+                    report.into = _copy_survivors(cat, datasets, into, report.run_id)
                 if target is not None:
                     from catalog.exporter import stage_export
 
@@ -152,12 +162,12 @@ def dedup(cat: Catalog, datasets: Sequence[str], *, against: Sequence[str] = (),
                 staged.discard()
             raise
         if staged is not None:
-            report["out"] = staged.commit()
-    report["seconds"] = round(time.perf_counter() - started, 3)
+            report.out = staged.commit()
+    report.seconds = round(time.perf_counter() - started, 3)
     return report
 
 
-def _examples(cat: Catalog, result) -> list[dict]:
+def _examples(cat: CatalogStore, result) -> list[DedupExample]:
     clusters = [c for c in result.clusters if c.removed][:EXAMPLE_CLUSTERS]
     ids = [m for c in clusters for m in c.members]
     if not ids:
@@ -165,12 +175,12 @@ def _examples(cat: Catalog, result) -> list[dict]:
     texts = dict(cat.con.execute("SELECT record_id, text FROM records WHERE record_id IN (SELECT unnest(?))",
                                  [ids]).fetchall())
     stage = {r.record_id: (r.stage, round(float(r.score), 4)) for r in result.removed}
-    return [{"cluster": c.cluster, "keep": {"record_id": c.keeper, "text": texts.get(c.keeper, "")[:200]},
-             "remove": [{"record_id": m, "stage": stage[m][0], "score": stage[m][1],
-                         "text": texts.get(m, "")[:200]} for m in c.removed]} for c in clusters]
+    return [DedupExample(cluster=c.cluster, keep=DedupRecordRef(c.keeper, texts.get(c.keeper, "")[:200]),
+                         remove=[DedupRecordRef(m, texts.get(m, "")[:200], stage[m][0], stage[m][1])
+                                 for m in c.removed]) for c in clusters]
 
 
-def _store(cat: Catalog, datasets, against, params, counts, removals) -> int:
+def _store(cat: CatalogStore, datasets, against, params, counts, removals) -> int:
     with cat.transaction():
         run_id = cat.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs").fetchone()[0]
         cat.con.execute(
@@ -200,7 +210,7 @@ def _store(cat: Catalog, datasets, against, params, counts, removals) -> int:
     return run_id
 
 
-def undo(cat: Catalog, run_id: int) -> dict:
+def undo(cat: CatalogStore, run_id: int) -> UndoResult:
     """Restore the records a dedup run removed."""
     row = cat.con.execute("SELECT undone_at FROM dedup_runs WHERE run_id = ?", [run_id]).fetchone()
     if row is None:
@@ -213,36 +223,37 @@ def undo(cat: Catalog, run_id: int) -> dict:
             "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id]).fetchone()[0]
         cat.con.execute("UPDATE dedup_runs SET undone_at = now() WHERE run_id = ?", [run_id])
         cat.set_meta("records_state", f"undo-{run_id}-{time.time_ns()}")
-    return {"run_id": run_id, "restored": int(restored)}
+    return UndoResult(run_id=run_id, restored=int(restored))
 
 
-def list_runs(cat: Catalog) -> list[dict]:
+def list_runs(cat: CatalogStore) -> list[DedupRun]:
     rows = cat.con.execute("SELECT run_id, datasets, against, parameters, counts, removed, created_at, undone_at "
                            "FROM dedup_runs ORDER BY run_id").fetchall()
-    return [{"run_id": r[0], "datasets": r[1], "against": r[2], "parameters": json.loads(r[3]),
-             "counts": json.loads(r[4]), "removed": r[5], "created_at": str(r[6]),
-             "undone_at": str(r[7]) if r[7] else None} for r in rows]
+    return [DedupRun(run_id=r[0], datasets=list(r[1]), against=list(r[2]), removed=r[5], counts=json.loads(r[4]),
+                     parameters=json.loads(r[3]), created_at=str(r[6]), undone_at=str(r[7]) if r[7] else None)
+            for r in rows]
 
 
-def show_run(cat: Catalog, run_id: int, *, limit: int = 50) -> dict:
+def show_run(cat: CatalogStore, run_id: int, *, limit: int = 50) -> DedupRunDetail:
     """One run with its removals: each removed record, its dataset, stage, cluster, the record it
     duplicates and the score (at most ``limit`` removals, in record order)."""
-    runs = [r for r in list_runs(cat) if r["run_id"] == run_id]
+    runs = [r for r in list_runs(cat) if r.run_id == run_id]
     if not runs:
         raise SynthcatError(f"unknown dedup run {run_id} (see: synthcat dedup-runs list)")
     if limit < 1:
-        raise BadInput(f"limit must be at least 1, got {limit}", field="limit")
+        raise BadInput(f"must be at least 1, got {limit}", param="limit")
     rows = cat.con.execute(
-        "SELECT x.record_id, d.name, x.stage, x.cluster, x.duplicate_of, x.matched, x.score, r.text "
+        "SELECT x.record_id, r.external_id, d.name, x.stage, x.cluster, x.duplicate_of, x.matched, x.score, r.text "
         "FROM dedup_removals x JOIN records r USING (record_id) JOIN datasets d ON d.dataset_id = r.dataset_id "
         "WHERE x.run_id = ? ORDER BY x.record_id LIMIT ?", [run_id, limit]).fetchall()
-    removals = [{"record_id": rid, "dataset": name, "stage": stage, "cluster": cluster, "duplicate_of": dup,
-                 "matched": matched, "score": round(float(score), 4) if score is not None else None,
-                 "text": text[:200]} for rid, name, stage, cluster, dup, matched, score, text in rows]
-    return dict(runs[0], removals=removals)
+    removals = [DedupRemoval(record_id=rid, external_id=ext, dataset=name, stage=stage, cluster=cluster,
+                             duplicate_of=dup, matched=matched,
+                             score=round(float(score), 4) if score is not None else None, text=text[:200])
+                for rid, ext, name, stage, cluster, dup, matched, score, text in rows]
+    return DedupRunDetail(**{f: getattr(runs[0], f) for f in DedupRun.__dataclass_fields__}, removals=removals)
 
 
-def _copy_survivors(cat: Catalog, datasets: Sequence[str], into: str, run_id: int | None) -> dict:
+def _copy_survivors(cat: CatalogStore, datasets: Sequence[str], into: str, run_id: int | None) -> SurvivorsCopy:
     """Write the surviving records of ``datasets`` as a new dataset with lineage to their sources."""
     sources = [cat.dataset(n) for n in datasets]
     embedders = {d.embedder for d in sources}
@@ -260,4 +271,4 @@ def _copy_survivors(cat: Catalog, datasets: Sequence[str], into: str, run_id: in
         writer = RecordWriter(cat, ds.dataset_id)
         writer.copy_records(survivors, "deduplicated_from")
         rows = writer.finish(embedder_id=ds.embedder)
-    return {"dataset": into, "rows": rows}
+    return SurvivorsCopy(dataset=into, rows=rows)

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 
 from catalog.embedding_store import schedule_index_rebuild
 from catalog.errors import SynthcatError
+from catalog.results import ChildLoss, DeleteResult
 from catalog.search import keyword
-from catalog.store import Catalog
+from catalog.store import CatalogStore
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ DATASET_NAME_REFERENCES = (
 )
 
 
-def _apply(cat: Catalog, ref: Reference, condition: str, value_sql: str, params: list) -> None:
+def _apply(cat: CatalogStore, ref: Reference, condition: str, value_sql: str, params: list) -> None:
     col = ref.column
     if ref.on_delete == "delete":
         cat.con.execute(f"DELETE FROM {ref.table} WHERE {col} {condition}", params)
@@ -63,26 +64,26 @@ def _apply(cat: Catalog, ref: Reference, condition: str, value_sql: str, params:
                         f"WHERE list_contains({col}, {value_sql})", params * 2)
 
 
-def children_of(cat: Catalog, name: str, dataset_id: int) -> list[dict]:
+def children_of(cat: CatalogStore, name: str, dataset_id: int) -> list[ChildLoss]:
     """Datasets that name ``name`` as a parent, with how many lineage links lead into it."""
     rows = cat.con.execute(
         "SELECT c.name, (SELECT count(*) FROM lineage l JOIN records r ON r.record_id = l.record_id "
         "JOIN records s ON s.record_id = l.source_record_id WHERE r.dataset_id = c.dataset_id "
         "AND s.dataset_id = ?) FROM datasets c WHERE list_contains(c.parents, ?) ORDER BY c.name",
         [dataset_id, name]).fetchall()
-    return [{"dataset": child, "lineage_links": int(links)} for child, links in rows]
+    return [ChildLoss(dataset=child, lineage_links=int(links)) for child, links in rows]
 
 
-def delete_dataset(cat: Catalog, name: str, *, force: bool = False) -> dict:
+def delete_dataset(cat: CatalogStore, name: str, *, force: bool = False) -> DeleteResult:
     """Remove dataset ``name``, its records, vectors no other record uses, its typed table and every
     row that refers to it (see the module docstring). Refuses a dataset others derive from unless
     ``force``."""
     ds = cat.dataset(name)
     children = children_of(cat, name, ds.dataset_id)
     if children and not force:
-        listed = ", ".join(f"'{c['dataset']}' ({c['lineage_links']} lineage links)" for c in children)
+        listed = ", ".join(f"'{c.dataset}' ({c.lineage_links} lineage links)" for c in children)
         raise SynthcatError(f"dataset '{name}' is the parent of {listed}: deleting it drops that lineage; "
-                            "pass --force to delete it anyway, or delete the children first")
+                            "pass `force` to delete it anyway, or delete the children first")
     removed_records = 0
     with cat.transaction():
         cat.set_meta("next_dataset_id", str(cat._next_id("dataset_id", "datasets", "next_dataset_id")))
@@ -115,10 +116,10 @@ def delete_dataset(cat: Catalog, name: str, *, force: bool = False) -> dict:
             keyword.load_fts(cat.con)
             cat.con.execute("PRAGMA drop_fts_index('records')")
         cat.con.execute("DELETE FROM datasets WHERE dataset_id = ?", [ds.dataset_id])
-    return {"dataset": name, "records_removed": int(removed_records), "rows": ds.row_count, "children": children}
+    return DeleteResult(dataset=name, rows=ds.row_count, records_removed=int(removed_records), children=children)
 
 
-def _settle_runs(cat: Catalog, run_ids: list[int]) -> None:
+def _settle_runs(cat: CatalogStore, run_ids: list[int]) -> None:
     """Dedup runs that lost a dataset: gone when no checked dataset is left, else they note the loss."""
     for run_id in run_ids:
         row = cat.con.execute("SELECT dataset_ids, parameters FROM dedup_runs WHERE run_id = ?", [run_id]).fetchone()

@@ -8,6 +8,7 @@ import pyarrow as pa
 from catalog.embedders import Embedder
 from catalog.errors import EmbedderMismatch
 from catalog.progress import NullProgress, Progress
+from catalog.results import EmbedResult
 from catalog.vector_index import VectorIndex
 
 _EMBED_SLICE = 4096
@@ -83,8 +84,8 @@ def schedule_index_rebuild(cat, embedder_id: str) -> None:
     cat.after_commit(lambda: VectorIndex(cat, embedder_id).rebuild())
 
 
-def embed_dataset(cat, name: str, embedder_name: str | None = None, progress: Progress | None = None) -> int:
-    """Embed a dataset imported with ``--no-embed`` (or re-check one); return new vectors made."""
+def embed_dataset(cat, name: str, embedder_name: str | None = None, progress: Progress | None = None) -> EmbedResult:
+    """Embed a dataset imported with ``embed=False`` (or re-check one); say how many new vectors."""
     from catalog.embedders import get_embedder
     from catalog.errors import SynthcatError
 
@@ -100,7 +101,7 @@ def embed_dataset(cat, name: str, embedder_name: str | None = None, progress: Pr
         cat.update_dataset(name, embedder=embedder.id)
         cat.touch_vectors(embedder.id)
         schedule_index_rebuild(cat, embedder.id)
-    return made
+    return EmbedResult(dataset=name, embedder=embedder.id, embedded=made)
 
 
 def stored_vectors(cat, hashes: list[str], embedder_id: str | None) -> np.ndarray | None:

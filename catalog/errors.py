@@ -28,14 +28,20 @@ class DatasetExists(SynthcatError):
 
 
 class BadInput(SynthcatError):
-    """Invalid user input; names the file, line and field where known."""
+    """Invalid user input. Names where it is: the file, line and field of the data (``file``,
+    ``line``, ``field``), or the Python parameter that was given a bad value (``param``).
+
+    Messages name parameters in backticks (``pass `text_fields` ``); the CLI shows each as the
+    option of the running command (``--text-field``), so one message serves both.
+    """
 
     def __init__(self, reason: str, *, file: str | None = None, line: int | None = None,
-                 field: str | None = None) -> None:
+                 field: str | None = None, param: str | None = None) -> None:
         self.reason = reason
         self.file = file
         self.line = line
         self.field = field
+        self.param = param
         super().__init__(self._format())
 
     def _format(self) -> str:
@@ -46,6 +52,8 @@ class BadInput(SynthcatError):
             where.append(f"line {self.line}")
         if self.field is not None:
             where.append(f"field '{self.field}'")
+        if self.param is not None:
+            where.append(f"`{self.param}`")
         prefix = ", ".join(where)
         return f"{prefix}: {self.reason}" if prefix else self.reason
 

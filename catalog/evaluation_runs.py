@@ -12,24 +12,27 @@ from pathlib import Path
 
 from catalog.embedding_store import stored_vectors
 from catalog.errors import BadInput
-from catalog.store import TEXT_KINDS, Catalog
+from catalog.evaluation.headline import headline_figures
+from catalog.json_values import json_safe
+from catalog.results import Evaluation, EvaluationSummary
+from catalog.store import TEXT_KINDS, CatalogStore
 from catalog.tables import read_frame
 
 
-def _texts(cat: Catalog, name: str) -> tuple[list[str], list[str], str | None]:
+def _texts(cat: CatalogStore, name: str) -> tuple[list[str], list[str], str | None]:
     ds = cat.dataset(name)
     rows = cat.con.execute("SELECT text, content_hash FROM records WHERE dataset_id = ? AND status = 'active' "
                            "ORDER BY record_id", [ds.dataset_id]).fetchall()
     return [r[0] for r in rows], [r[1] for r in rows], ds.embedder
 
 
-def _is_text(cat: Catalog, source: str) -> bool:
+def _is_text(cat: CatalogStore, source: str) -> bool:
     return cat.has_dataset(source) and cat.dataset(source).kind in TEXT_KINDS
 
 
-def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = None, target: str | None = None,
+def evaluate(cat: CatalogStore, synthetic: str, real: str, *, holdout: str | None = None, target: str | None = None,
              sensitive: list[str] | None = None, report: str | None = None, na_values: list[str] | None = None,
-             seed: int = 0, skip: list[str] | None = None, store: bool = True, force: bool = False) -> dict:
+             seed: int = 0, skip: list[str] | None = None, store: bool = True, force: bool = False) -> Evaluation:
     """Evaluate ``synthetic`` against ``real`` (catalog names or files); store and return the results.
 
     ``report`` (an HTML file) is checked before the work starts: outside the catalog, and an
@@ -38,14 +41,14 @@ def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = N
     if report:
         from catalog.outputs import check_output
 
-        check_output(report, catalog_dir=cat.directory, force=force, option="--report")
+        check_output(report, catalog_dir=cat.directory, force=force, option="report")
     text_s, text_r = _is_text(cat, synthetic), _is_text(cat, real)
     if text_s != text_r:
         raise BadInput(f"cannot compare a {'text' if text_s else 'table'} dataset with a "
-                       f"{'text' if text_r else 'table'} one", field="real")
+                       f"{'text' if text_r else 'table'} one", param="real")
     if text_s:
         if holdout or target or sensitive:
-            raise BadInput("--holdout, --target and --sensitive apply to tables, not text datasets")
+            raise BadInput("`holdout`, `target` and `sensitive` apply to tables, not text datasets")
         from catalog.embedders import get_embedder
         from catalog.evaluation.text import evaluate_texts
 
@@ -65,13 +68,15 @@ def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = N
         real_data, _ = read_frame(cat, real, na_values=na_values)
         hold = read_frame(cat, holdout, na_values=na_values)[0] if holdout else None
         result = evaluate_tables(real_data, synth_data, hold, target, sensitive, seed=seed, skip=skip or ())
-    result["datasets"] = {"synthetic": synthetic, "real": real, "holdout": holdout}
+    datasets = {"synthetic": synthetic, "real": real, "holdout": holdout}
+    result["datasets"] = datasets
+    evaluation = Evaluation(kind=result["kind"], datasets=datasets, headline=headline_figures(result), results=result)
     if report:
         from catalog.evaluation.report import write_html_report
 
         write_html_report(result, report, real=real_data, synth=synth_data,
                           title=f"{synthetic} vs {real}")
-        result["report"] = str(Path(report))
+        evaluation.report = str(Path(report))
     if store and not cat.read_only:
         with cat.transaction():
             eid = cat.con.execute("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations").fetchone()[0]
@@ -81,29 +86,17 @@ def evaluate(cat: Catalog, synthetic: str, real: str, *, holdout: str | None = N
                 "INSERT INTO evaluations (evaluation_id, synthetic, real, holdout, target, sensitive, kind, results, "
                 "report, created_at, synthetic_id, real_id, holdout_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, now(), "
                 "?, ?, ?)",
-                [eid, synthetic, real, holdout, target, sensitive, result["kind"], json.dumps(result, default=str),
-                 report, *ids])
-        result["evaluation_id"] = eid
-    return result
+                [eid, synthetic, real, holdout, target, sensitive, result["kind"],
+                 json.dumps(json_safe(result), default=str), evaluation.report, *ids])
+        evaluation.evaluation_id = eid
+    return evaluation
 
 
-def evaluations_section(cat: Catalog, ds) -> dict:
-    """Evaluations in which dataset ``ds`` took part, with their headline scores (for `show`)."""
+def evaluations_of(cat: CatalogStore, ds) -> list[EvaluationSummary]:
+    """Stored evaluations in which dataset ``ds`` took part, with their headline figures (for ``show``)."""
     rows = cat.con.execute(
         "SELECT evaluation_id, synthetic, real, kind, results, report, created_at FROM evaluations "
         "WHERE ? IN (synthetic_id, real_id, holdout_id) ORDER BY evaluation_id", [ds.dataset_id]).fetchall()
-    out = []
-    for eid, syn, real, kind, results, report, created in rows:
-        res = json.loads(results)
-        headline = {}
-        if kind == "table":
-            quality = res.get("quality") or {}
-            headline = {"quality": quality.get("overall"), "column_shapes": quality.get("column_shapes"),
-                        "column_pair_trends": quality.get("column_pair_trends")}
-        else:
-            novelty = res.get("novelty") or {}
-            headline = {"near_copy_share": novelty.get("near_copy_share"),
-                        "share_nn_cosine_at_least_threshold": novelty.get("share_nn_cosine_at_least_threshold")}
-        out.append({"evaluation_id": eid, "synthetic": syn, "real": real, "kind": kind, **headline,
-                    "report": report, "created_at": str(created)})
-    return {"section:evaluations": out} if out else {}
+    return [EvaluationSummary(evaluation_id=eid, synthetic=syn, real=real, kind=kind,
+                              headline=headline_figures(json.loads(results)), report=report, created_at=str(created))
+            for eid, syn, real, kind, results, report, created in rows]

@@ -14,7 +14,8 @@ from pathlib import Path
 from catalog.errors import BadInput, SynthcatError
 from catalog.outputs import check_output, temp_beside
 from catalog.record_mapping import FieldMapping, chat_messages
-from catalog.store import Catalog
+from catalog.results import ExportResult
+from catalog.store import CatalogStore
 
 _FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".csv": "csv", ".parquet": "parquet", ".json": "jsonl"}
 _CHUNK = 50_000
@@ -28,11 +29,11 @@ def _target_format(out: Path, fmt: str | None) -> str:
     fmt = _FORMATS.get(out.suffix.lower())
     if fmt is None:
         raise BadInput("cannot tell the format from the extension: use .jsonl, .csv or .parquet "
-                       "(or --format)", file=str(out))
+                       "(or `format`)", file=str(out))
     return fmt
 
 
-def _write_jsonl(cat: Catalog, dataset_id: int, out, mapping: FieldMapping, chat: bool,
+def _write_jsonl(cat: CatalogStore, dataset_id: int, out, mapping: FieldMapping, chat: bool,
                  include_removed: bool) -> tuple[list[int], list[str]]:
     status = "" if include_removed else "AND status = 'active'"
     cur = cat.con.execute(
@@ -62,7 +63,7 @@ def sidecar_path(out: Path) -> Path:
     return Path(str(out) + ".meta.json")
 
 
-def check_export_target(cat: Catalog, out: str | os.PathLike, *, fmt: str | None = None, sidecar: bool = True,
+def check_export_target(cat: CatalogStore, out: str | os.PathLike, *, fmt: str | None = None, sidecar: bool = True,
                         force: bool = False) -> tuple[Path, str]:
     """Check an export target before anything is written; return (path, format)."""
     out = Path(out)
@@ -79,10 +80,10 @@ class StagedExport:
     place, :meth:`discard` removes them. Lets a caller write an export inside a transaction and
     publish it only after the commit."""
 
-    summary: dict
+    summary: ExportResult | None
     moves: list[tuple[Path, Path]]
 
-    def commit(self) -> dict:
+    def commit(self) -> ExportResult:
         for tmp, final in self.moves:
             try:
                 os.replace(tmp, final)
@@ -90,6 +91,7 @@ class StagedExport:
                 self.discard()
                 raise SynthcatError(f"cannot write {final}: {exc.strerror or exc}") from None
         self.moves = []
+        assert self.summary is not None
         return self.summary
 
     def discard(self) -> None:
@@ -98,7 +100,7 @@ class StagedExport:
         self.moves = []
 
 
-def stage_export(cat: Catalog, name: str, out: Path, fmt: str, *, include_removed: bool = False,
+def stage_export(cat: CatalogStore, name: str, out: Path, fmt: str, *, include_removed: bool = False,
                  sidecar: bool = True) -> StagedExport:
     """Write dataset ``name`` as ``fmt`` to temporary files beside ``out`` (and its sidecar).
 
@@ -106,8 +108,8 @@ def stage_export(cat: Catalog, name: str, out: Path, fmt: str, *, include_remove
     """
     ds = cat.dataset(name)
     if fmt == "chat" and ds.kind not in ("pairs", "conversations"):
-        raise BadInput(f"--format chat needs pairs or conversations; '{name}' holds {ds.kind}")
-    staged = StagedExport(summary={}, moves=[])
+        raise BadInput(f"format chat needs pairs or conversations; '{name}' holds {ds.kind}", param="format")
+    staged = StagedExport(summary=None, moves=[])
     try:
         data_tmp = temp_beside(out)
         staged.moves.append((data_tmp, out))
@@ -125,8 +127,8 @@ def stage_export(cat: Catalog, name: str, out: Path, fmt: str, *, include_remove
     except BaseException:
         staged.discard()
         raise
-    staged.summary = {"dataset": name, "out": str(out), "format": fmt, "rows": rows, "origin": ds.origin,
-                      "sidecar": str(meta_path) if meta_path else None}
+    staged.summary = ExportResult(dataset=name, out=str(out), format=fmt, rows=rows, origin=ds.origin,
+                                  sidecar=str(meta_path) if meta_path else None)
     return staged
 
 
@@ -137,7 +139,7 @@ def _write_text(path: Path, text: str) -> None:
         raise SynthcatError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _write_data(cat: Catalog, ds, path: Path, fmt: str, include_removed: bool) -> tuple[list[int], list[str]]:
+def _write_data(cat: CatalogStore, ds, path: Path, fmt: str, include_removed: bool) -> tuple[list[int], list[str]]:
     """Write the rows of ``ds`` to ``path``; return the exported record ids and content hashes."""
     if ds.kind == "table":
         options = {"jsonl": "(FORMAT json)", "csv": "(FORMAT csv, HEADER true)", "parquet": "(FORMAT parquet)"}
@@ -164,8 +166,8 @@ def _write_data(cat: Catalog, ds, path: Path, fmt: str, include_removed: bool) -
         staging.unlink(missing_ok=True)
 
 
-def export_dataset(cat: Catalog, name: str, out: str | os.PathLike, *, fmt: str | None = None,
-                   include_removed: bool = False, sidecar: bool = True, force: bool = False) -> dict:
+def export_dataset(cat: CatalogStore, name: str, out: str | os.PathLike, *, fmt: str | None = None,
+                   include_removed: bool = False, sidecar: bool = True, force: bool = False) -> ExportResult:
     """Write dataset ``name`` to ``out``; return a summary (rows, format, paths).
 
     The target may not lie inside the catalog directory, and an existing file (or sidecar) is
@@ -174,11 +176,11 @@ def export_dataset(cat: Catalog, name: str, out: str | os.PathLike, *, fmt: str 
     ds = cat.dataset(name)
     out, fmt = check_export_target(cat, out, fmt=fmt, sidecar=sidecar, force=force)
     if fmt == "chat" and ds.kind == "table":
-        raise BadInput(f"--format chat needs pairs or conversations; '{name}' is a table")
+        raise BadInput(f"format chat needs pairs or conversations; '{name}' is a table", param="format")
     return stage_export(cat, name, out, fmt, include_removed=include_removed, sidecar=sidecar).commit()
 
 
-def _table_select(cat: Catalog, table_name: str, *, finite_only: bool) -> str:
+def _table_select(cat: CatalogStore, table_name: str, *, finite_only: bool) -> str:
     """SELECT of a typed table; for JSON, non-finite floats become null (JSON has no NaN or Infinity)."""
     if not finite_only:
         return f'SELECT * FROM "{table_name}"'
@@ -192,7 +194,7 @@ def _table_select(cat: Catalog, table_name: str, *, finite_only: bool) -> str:
     return f'SELECT {", ".join(columns)} FROM "{table_name}"'
 
 
-def dataset_metadata(cat: Catalog, name: str) -> dict:
+def dataset_metadata(cat: CatalogStore, name: str) -> dict:
     ds = cat.dataset(name)
     meta = ds.to_dict()
     if ds.kind != "table":

@@ -12,7 +12,6 @@ import queue
 import threading
 import time
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from catalog.embedders import get_embedder
@@ -31,25 +30,10 @@ from catalog.record_mapping import (
     text_extractor,
 )
 from catalog.rejects import RejectsFile
-from catalog.store import TEXT_KINDS, Catalog, validate_dataset_name
+from catalog.results import ImportResult
+from catalog.store import TEXT_KINDS, CatalogStore, validate_dataset_name
 from catalog.tables import create_table_from_file
 from catalog.writer import RecordWriter
-
-
-@dataclass
-class ImportResult:
-    dataset: str
-    kind: str
-    origin: str
-    rows: int
-    rejected: int = 0
-    embedded: int = 0
-    seconds: float = 0.0
-    rejects_file: str | None = None
-    first_errors: list[str] = field(default_factory=list)
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
 
 
 class _BackgroundInserts:
@@ -177,7 +161,7 @@ def _peek(chunks: Iterator[list[SourceRow]], source: str) -> tuple[dict, Iterato
                    file=source)
 
 
-def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]], *, source: str,
+def import_records(cat: CatalogStore, dataset: str, chunks: Iterable[list[SourceRow]], *, source: str,
                    origin: str = "real", kind: str | None = None, text_fields: list[str] | None = None,
                    prompt_field: str | None = None, response_field: str | None = None,
                    messages_field: str | None = None, id_field: str | None = None,
@@ -241,7 +225,7 @@ def import_records(cat: Catalog, dataset: str, chunks: Iterable[list[SourceRow]]
                         first_errors=rejects.examples if rejects else [])
 
 
-def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: str = "real",
+def import_file(cat: CatalogStore, path: str | os.PathLike, dataset: str, *, origin: str = "real",
                 kind: str | None = None, fmt: str | None = None, progress: Progress | None = None,
                 chunk_size: int = 50_000, **options) -> ImportResult:
     """Import ``path`` as dataset ``dataset``. See :func:`import_records` for the options.
@@ -268,16 +252,16 @@ def import_file(cat: Catalog, path: str | os.PathLike, dataset: str, *, origin: 
                           **options)
 
 
-_TEXT_ONLY_OPTIONS = {"quality_field": "--quality-field", "embedder": "--embedder"}
+_TEXT_ONLY_OPTIONS = ("quality_field", "embedder")
 
 
-def _import_table(cat: Catalog, path: Path, fmt: str, dataset: str, *, origin: str,
+def _import_table(cat: CatalogStore, path: Path, fmt: str, dataset: str, *, origin: str,
                   description: str | None = None, tags: Iterable[str] = (), id_field: str | None = None,
                   skip_bad: str | os.PathLike | None = None, force: bool = False, **options) -> ImportResult:
     """A CSV/TSV/Parquet (or JSON with kind="table") file as a typed table, in one transaction."""
-    for name, flag in _TEXT_ONLY_OPTIONS.items():
+    for name in _TEXT_ONLY_OPTIONS:
         if options.get(name):
-            raise BadInput(f"{flag} applies to text records; '{path.name}' is imported as a typed table",
+            raise BadInput(f"`{name}` applies to text records; '{path.name}' is imported as a typed table",
                            file=str(path))
     started = time.perf_counter()
     validate_dataset_name(dataset)
@@ -301,7 +285,7 @@ def _import_table(cat: Catalog, path: Path, fmt: str, dataset: str, *, origin: s
                         seconds=round(time.perf_counter() - started, 3))
 
 
-def add_records(cat: Catalog, dataset: str, rows: Iterable[dict], **options) -> ImportResult:
+def add_records(cat: CatalogStore, dataset: str, rows: Iterable[dict], **options) -> ImportResult:
     """Store in-memory dicts as a dataset (same options as :func:`import_records`)."""
     chunks = object_chunks(rows, 10_000, lambda i, row: f"expected a dict, got {type(row).__name__}")
     return import_records(cat, dataset, chunks, source=options.pop("source", "<records>"), **options)

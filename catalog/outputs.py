@@ -28,13 +28,14 @@ def _inside(path: Path, directory: Path) -> bool:
 
 
 def check_output(path: str | os.PathLike, *, catalog_dir: str | os.PathLike | None = None,
-                 force: bool = False, option: str = "--out", protect: Sequence[str | os.PathLike] = ()) -> Path:
+                 force: bool = False, option: str = "out", protect: Sequence[str | os.PathLike] = ()) -> Path:
     """Return ``path`` as a Path if the user may write there; raise :class:`BadInput` otherwise.
 
     ``protect`` names files that must never be the target (e.g. the input file of an import).
     """
     path = Path(path)
     shown = str(path)
+    option = f"`{option}`" if option.isidentifier() else option
     if catalog_dir is not None and _inside(path, Path(catalog_dir)):
         raise BadInput(f"{option} points inside the catalog directory {catalog_dir}: choose a path outside it",
                        file=shown)
@@ -52,7 +53,7 @@ def check_output(path: str | os.PathLike, *, catalog_dir: str | os.PathLike | No
         raise BadInput(f"cannot write {option} there: permission denied", file=shown)
     if path.exists() or path.is_symlink():
         if not force:
-            raise BadInput(f"{option} already exists: pass --force to replace it, or choose another path",
+            raise BadInput(f"{option} already exists: pass `force` to replace it, or choose another path",
                            file=shown)
         if not path.is_file():
             raise BadInput(f"{option} exists and is not a regular file", file=shown)

@@ -41,7 +41,7 @@ def detect_format(path: Path, explicit: str | None = None) -> str:
         if name.endswith(suffix):
             return fmt
     raise BadInput(
-        "unknown file format: use .jsonl, .jsonl.gz, .json, .csv, .tsv or .parquet (or --format)",
+        "unknown file format: use .jsonl, .jsonl.gz, .json, .csv, .tsv or .parquet (or `format`)",
         file=str(path),
     )
 

@@ -72,13 +72,13 @@ def infer_mapping(first: dict, *, kind: str | None, text_fields: list[str] | Non
         else:
             raise BadInput(
                 f"cannot tell what the records are (fields: {', '.join(sorted(keys)[:12])}): pass "
-                "--text-field, --prompt-field/--response-field, or --kind", file=source, line=1)
+                "`text_fields`, `prompt_field`/`response_field`, or `kind`", file=source, line=1)
     mapping = FieldMapping(kind=kind, id_field=id_field, quality_field=quality_field)
     if kind == "text":
         if not text_fields:
             found = [n for n in TEXT_NAMES if n in keys]
             if not found:
-                raise BadInput("no text field: pass --text-field NAME", file=source, line=1)
+                raise BadInput("no text field: name it with `text_fields`", file=source, line=1)
             text_fields = found[:1]
         mapping.text_fields = list(text_fields)
     elif kind == "pairs":
@@ -88,14 +88,14 @@ def infer_mapping(first: dict, *, kind: str | None, text_fields: list[str] | Non
                     prompt_field, response_field = prompt_field or p, response_field or r
                     break
         if not (prompt_field and response_field):
-            raise BadInput("cannot find the prompt and response fields: pass --prompt-field and "
-                           "--response-field", file=source, line=1)
+            raise BadInput("cannot find the prompt and response fields: name them with `prompt_field` and "
+                           "`response_field`", file=source, line=1)
         mapping.prompt_field, mapping.response_field = prompt_field, response_field
     elif kind == "conversations":
         if not messages_field:
             messages_field = next((n for n in MESSAGE_NAMES if n in keys), None)
         if not messages_field:
-            raise BadInput("no messages field: pass --messages-field NAME", file=source, line=1)
+            raise BadInput("no messages field: name it with `messages_field`", file=source, line=1)
         mapping.messages_field = messages_field
     else:
         raise BadInput(f"kind '{kind}' cannot be read from rows as text records", file=source)
@@ -193,7 +193,7 @@ def chat_messages(fields: dict, mapping: FieldMapping) -> list[dict]:
             role = {"human": "user", "gpt": "assistant", "bot": "assistant"}.get(role, role)
             out.append({"role": role, "content": msg.get("content", msg.get("value"))})
         return out
-    raise BadInput(f"--format chat needs pairs or conversations, not {mapping.kind}")
+    raise BadInput(f"format chat needs pairs or conversations, not {mapping.kind}", param="format")
 
 
 def text_extractor(mapping: FieldMapping):

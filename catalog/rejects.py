@@ -22,7 +22,7 @@ class RejectsFile:
 
     def __init__(self, path: str | os.PathLike | None, *, source: str | os.PathLike | None = None,
                  catalog_dir: str | os.PathLike | None = None, force: bool = False) -> None:
-        self.path = check_output(path, catalog_dir=catalog_dir, force=force, option="--skip-bad",
+        self.path = check_output(path, catalog_dir=catalog_dir, force=force, option="skip_bad",
                                  protect=[source] if source else []) if path else None
         self.count = 0
         self.examples: list[str] = []

@@ -11,11 +11,14 @@ query.
 
 from __future__ import annotations
 
+import json
+
 import duckdb
 
 from catalog.errors import BadInput, SynthcatError
 from catalog.json_values import json_safe
 from catalog.location import DB_FILE
+from catalog.results import SqlResult
 
 CATALOG_ALIAS = "catalog"
 
@@ -24,8 +27,9 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def open_sandbox(directory) -> duckdb.DuckDBPyConnection:
-    """A connection that can read the catalog in ``directory`` and nothing else."""
+def open_sandbox(directory, query: str = "") -> duckdb.DuckDBPyConnection:
+    """A connection that can read the catalog in ``directory`` and nothing else, with a view named
+    after each dataset the ``query`` mentions (see :func:`dataset_views`)."""
     from catalog.search.keyword import extension_path
 
     con = duckdb.connect(":memory:")
@@ -35,6 +39,7 @@ def open_sandbox(directory) -> duckdb.DuckDBPyConnection:
         fts = extension_path()
         if fts is not None:
             con.execute(f"LOAD {_literal(str(fts))}")
+        dataset_views(con, query)
         con.execute("SET enable_external_access = false")
         con.execute("SET lock_configuration = true")
     except duckdb.Error as exc:
@@ -43,21 +48,68 @@ def open_sandbox(directory) -> duckdb.DuckDBPyConnection:
     return con
 
 
-def run_query(con: duckdb.DuckDBPyConnection, query: str, *, limit: int | None) -> dict:
-    """Run ``query`` on a sandbox connection; at most ``limit`` rows (``None``: all)."""
+_RECORD_COLUMNS = ("record_id", "external_id", "text", "status", "quality_score", "created_at")
+MAX_FIELD_COLUMNS = 200
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def dataset_views(con: duckdb.DuckDBPyConnection, query: str) -> list[str]:
+    """Temporary views named after the datasets ``query`` mentions: a typed table as itself, a text
+    dataset as its records with each field as a column (typed from the fields' JSON) followed by
+    record_id, external_id, text, status, quality_score and created_at (a field of the same name
+    wins). A dataset whose name is one of the catalog's own tables gets no view. Returns the names."""
+    own = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables "
+                                     f"WHERE table_catalog = '{CATALOG_ALIAS}'").fetchall()}
+    wanted = query.casefold()
+    made = []
+    rows = con.execute("SELECT dataset_id, name, kind, table_name FROM datasets ORDER BY dataset_id").fetchall()
+    for dataset_id, name, kind, table_name in rows:
+        if name in own or name.casefold() not in wanted:
+            continue
+        if kind == "table":
+            body = f"SELECT * FROM {_ident(table_name)}"
+        else:
+            structure = con.execute("SELECT json_group_structure(fields::JSON) FROM records WHERE dataset_id = ?",
+                                    [dataset_id]).fetchone()[0]
+            keys = list(json.loads(structure)) if structure and structure.startswith("{") else []
+            if 0 < len(keys) <= MAX_FIELD_COLUMNS:
+                fields = [f"t.f.{_ident(k)} AS {_ident(k)}" for k in keys]
+                inner = f"SELECT r.*, json_transform(r.fields, {_literal(structure)}) AS f FROM records r"
+            else:  # no fields, or too many to be columns: the JSON itself
+                fields = ["t.fields::JSON AS fields"]
+                inner = "SELECT r.* FROM records r"
+            taken = set(keys) if fields[0] != "t.fields::JSON AS fields" else {"fields"}
+            base = [f"t.{c}" for c in _RECORD_COLUMNS if c not in taken]
+            body = f"SELECT {', '.join(fields + base)} FROM ({inner} WHERE r.dataset_id = {int(dataset_id)}) t"
+        con.execute(f"CREATE TEMP VIEW {_ident(name)} AS {body}")
+        made.append(name)
+    return made
+
+
+def run_sql(cat, query: str, *, limit: int | None = None) -> SqlResult:
+    """Run one read-only query in a sandbox that sees only the catalog, each dataset the query
+    names visible as a view of that name; at most ``limit`` rows (``None``: all)."""
     if not isinstance(query, str) or not query.strip():
-        raise BadInput("empty SQL query", field="query")
+        raise BadInput("is empty: give an SQL query", param="query")
     if limit is not None and (isinstance(limit, bool) or not isinstance(limit, int) or limit < 1):
-        raise BadInput(f"limit must be a whole number of at least 1, got {limit!r}", field="limit")
+        raise BadInput(f"must be a whole number of at least 1, got {limit!r}", param="limit")
+    if not cat.read_only:
+        raise SynthcatError("SQL runs on a catalog opened read-only: Catalog.open(directory, read_only=True)")
+    con = open_sandbox(cat.directory, query)
     try:
         cur = con.execute(query)
         columns = [d[0] for d in cur.description] if cur.description else []
         rows = cur.fetchmany(limit + 1) if limit is not None else cur.fetchall()
     except duckdb.Error as exc:
         raise SynthcatError(f"SQL error: {_first_line(exc)}") from None
+    finally:
+        con.close()
     truncated = limit is not None and len(rows) > limit
     rows = rows[:limit] if truncated else rows
-    return {"columns": columns, "rows": [[json_safe(v) for v in r] for r in rows], "truncated": truncated}
+    return SqlResult(columns=columns, rows=[[json_safe(v) for v in r] for r in rows], truncated=truncated)
 
 
 def _first_line(exc: Exception) -> str:

@@ -1,4 +1,8 @@
-"""The catalog: one directory holding `catalog.duckdb` and a `vectors/` cache of FAISS indexes.
+"""The catalog's core: one directory holding `catalog.duckdb` and a `vectors/` cache of FAISS indexes.
+
+:class:`CatalogStore` opens the database, runs transactions and reads and writes dataset rows; the
+modules of this package (import, export, search, dedup, ...) work on it. The public class is
+:class:`catalog.api.Catalog`, which adds the verbs.
 
 DuckDB is the source of truth. One process writes at a time (DuckDB's file lock); a second writer
 gets :class:`CatalogInUse`. Writes run in one transaction, so a failed or killed import leaves the
@@ -15,13 +19,16 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import duckdb
 
 from catalog import schema
 from catalog.errors import CatalogInUse, CatalogNotFound, DatasetExists, SynthcatError, UnknownDataset
 from catalog.location import DB_FILE, VECTORS_DIR, resolve_catalog_dir
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 KINDS = ("text", "pairs", "conversations", "table")
 ORIGINS = ("real", "synthetic")
@@ -49,6 +56,7 @@ class Dataset:
     embedder: str | None = None
     source: str | None = None
     table_name: str | None = None
+    removed: int = 0  # records marked removed (dedup, decontamination)
 
     def to_dict(self) -> dict:
         out = dict(self.__dict__)
@@ -58,18 +66,20 @@ class Dataset:
 
 _DATASET_COLUMNS = (
     "dataset_id, name, kind, origin, row_count, created_at, description, tags, generator, "
-    "parameters, model, seed, parents, embedder, source, table_name"
+    "parameters, model, seed, parents, embedder, source, table_name, "
+    "(SELECT count(*) FROM records r WHERE r.dataset_id = datasets.dataset_id AND r.status <> 'active')"
 )
 
 
 def _dataset_from_row(row: Sequence) -> Dataset:
     (dataset_id, name, kind, origin, row_count, created_at, description, tags, generator, parameters,
-     model, seed, parents, embedder, source, table_name) = row
+     model, seed, parents, embedder, source, table_name, removed) = row
     return Dataset(
         dataset_id=dataset_id, name=name, kind=kind, origin=origin, row_count=row_count,
         created_at=created_at, description=description, tags=list(tags or []), generator=generator,
         parameters=json.loads(parameters) if parameters else {}, model=model, seed=seed,
         parents=list(parents or []), embedder=embedder, source=source, table_name=table_name,
+        removed=int(removed or 0),
     )
 
 
@@ -111,8 +121,8 @@ def _make_dir(path: Path) -> None:
         raise SynthcatError(f"cannot create the catalog directory {path}: {exc.strerror or exc}") from None
 
 
-class Catalog:
-    """An open catalog. Use :meth:`open` (or :func:`catalog.open_catalog`)."""
+class CatalogStore:
+    """An open catalog's database and directory (the public class is :class:`catalog.api.Catalog`)."""
 
     def __init__(self, directory: Path, con: duckdb.DuckDBPyConnection, read_only: bool) -> None:
         self.directory = directory
@@ -124,7 +134,7 @@ class Catalog:
     # ------------------------------------------------------------------ opening
     @classmethod
     def open(cls, directory: str | os.PathLike | None = None, *, create: bool = False,
-             read_only: bool = False) -> Catalog:
+             read_only: bool = False) -> Self:
         """Open the catalog at ``directory`` (resolved like the CLI's ``--catalog``).
 
         ``create=True`` makes a missing catalog; otherwise a missing one raises CatalogNotFound.
@@ -166,7 +176,7 @@ class Catalog:
             self.con.close()
             self.con = None
 
-    def __enter__(self) -> Catalog:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -259,7 +269,7 @@ class Catalog:
         """Raise :class:`DatasetExists` (with what to do about it) if ``name`` is taken."""
         if self.has_dataset(name):
             raise DatasetExists(
-                f"dataset '{name}' already exists: choose another --dataset name or delete it first "
+                f"dataset '{name}' already exists: choose another name or delete it first "
                 f"(synthcat delete {name})"
             )
 
@@ -310,49 +320,3 @@ class Catalog:
 
     def resolve_datasets(self, names: Sequence[str]) -> list[Dataset]:
         return [self.dataset(n) for n in names]
-
-
-def open_catalog(directory: str | os.PathLike | None = None, *, create: bool = False,
-                 read_only: bool = False) -> Catalog:
-    """Open (or with ``create=True`` make) the catalog at ``directory``."""
-    return Catalog.open(directory, create=create, read_only=read_only)
-
-
-def _api(module: str, name: str):
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
-
-
-# The verbs as methods, so `cat.import_file(...)` reads like the CLI.
-def _bind(module: str, name: str):
-    def method(self, *args, **kwargs):
-        return _api(module, name)(self, *args, **kwargs)
-
-    method.__name__ = name
-    method.__doc__ = f"See :func:`{module}.{name}`."
-    return method
-
-
-Catalog.import_file = _bind("catalog.importer", "import_file")
-Catalog.add_records = _bind("catalog.importer", "add_records")
-Catalog.export = _bind("catalog.exporter", "export_dataset")
-Catalog.list = _bind("catalog.inspect", "list_datasets")
-Catalog.show = _bind("catalog.inspect", "show_dataset")
-Catalog.delete = _bind("catalog.deletion", "delete_dataset")
-Catalog.sql = _bind("catalog.inspect", "run_sql")
-Catalog.read_table = _bind("catalog.tables", "read_table")
-Catalog.embed = _bind("catalog.embedding_store", "embed_dataset")
-Catalog.index_status = _bind("catalog.vector_index", "index_status")
-Catalog.rebuild_indexes = _bind("catalog.vector_index", "rebuild_indexes")
-
-
-def _add_table(self, name: str, frame, *, origin: str = "real", **options) -> int:
-    """Store a pandas DataFrame as a typed table dataset."""
-    from catalog.tables import create_table_from_frame
-
-    with self.transaction():
-        return create_table_from_frame(self, name, frame, origin=origin, **options)
-
-
-Catalog.add_table = _add_table

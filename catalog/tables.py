@@ -64,7 +64,7 @@ def _reported_rejects(cat, source: str, rejects) -> None:
         return
     if rejects is None:
         line, column, _kind, message, _text = rows[0]
-        more = f" ({len(rows)} bad rows in all; --skip-bad FILE imports the others)" if len(rows) > 1 else ""
+        more = f" ({len(rows)} bad rows in all; `skip_bad` imports the others)" if len(rows) > 1 else ""
         raise BadInput(f"{message}{more}", file=source, line=int(line), field=column or None)
     for line, column, _kind, message, text in rows:
         rejects.add(int(line), column or None, message, raw=text)
@@ -86,7 +86,7 @@ def create_table_from_file(cat, path: Path, fmt: str, name: str, *, origin: str,
     if fmt in ("csv", "tsv"):
         reader, params = _csv_reader(path, fmt)
     elif rejects is not None:
-        raise BadInput(f"--skip-bad applies to CSV/TSV tables and text records, not {fmt} tables", file=str(path))
+        raise BadInput(f"`skip_bad` applies to CSV/TSV tables and text records, not {fmt} tables", file=str(path))
     ds = cat.create_dataset(name, kind="table", origin=origin, description=description, tags=list(tags),
                             source=str(path), parameters={"id_column": id_column} if id_column else None)
     try:

@@ -14,8 +14,12 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from catalog.results import IndexStatus
 
 HNSW_THRESHOLD = 200_000  # above this many vectors, flat search gives way to HNSW
 _FETCH_CHUNK = 100_000
@@ -102,20 +106,17 @@ class VectorIndex:
         except (OSError, ValueError):
             return None
 
-    def status(self) -> dict:
+    def status(self) -> IndexStatus:
+        from catalog.results import IndexStatus
+
         expected = self.expected_state()
         manifest = self.read_manifest()
         problems = self._disagreements(expected, manifest)
-        return {
-            "embedder_id": self.embedder_id,
-            "records_in_duckdb": expected["count"],
-            "records_in_index": manifest.get("count") if manifest else None,
-            "index_type": manifest.get("index_type") if manifest else None,
-            "dimension": expected["dimension"],
-            "file": str(self.index_path),
-            "in_sync": not problems,
-            "problems": problems,
-        }
+        return IndexStatus(
+            embedder_id=self.embedder_id, records_in_duckdb=expected["count"],
+            records_in_index=manifest.get("count") if manifest else None,
+            index_type=manifest.get("index_type") if manifest else None, dimension=expected["dimension"],
+            file=str(self.index_path), in_sync=not problems, problems=problems)
 
     def _disagreements(self, expected: dict, manifest: dict | None) -> list[str]:
         if manifest is None:
@@ -219,12 +220,12 @@ def embedder_ids(catalog) -> list[str]:
     return [r[0] for r in catalog.con.execute("SELECT embedder_id FROM embedders ORDER BY 1").fetchall()]
 
 
-def index_status(catalog) -> list[dict]:
+def index_status(catalog) -> list[IndexStatus]:
     """One status row per embedder: does the FAISS file agree with DuckDB?"""
     return [VectorIndex(catalog, e).status() for e in embedder_ids(catalog)]
 
 
-def rebuild_indexes(catalog) -> list[dict]:
+def rebuild_indexes(catalog) -> list[IndexStatus]:
     """Rebuild every FAISS file from DuckDB."""
     out = []
     for embedder_id in embedder_ids(catalog):

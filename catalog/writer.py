@@ -4,7 +4,7 @@ Import (row by row and bulk), grounded generation and dedup's survivor copy all 
 :class:`RecordWriter`. It owns what must be the same on every path:
 
 * **record ids**: handed out in one increasing run per writer, never reusing an id handed out
-  before (see :meth:`catalog.store.Catalog.next_record_id`);
+  before (see :meth:`catalog.store.CatalogStore.next_record_id`);
 * **the content hash**: :data:`CONTENT_HASH` -- MD5 of the record's searchable text in UTF-8, hex.
   It keys vectors (identical texts are embedded once) and the keyword index fingerprint;
   :func:`content_hash` computes the same value in Python;

@@ -8,9 +8,24 @@ seed, conditions and constraints, and (for catalog sources) its parent dataset.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 
 from catalog.errors import BadInput
+from catalog.results import Result
 from catalog.tables import create_table_from_frame, read_frame
+
+
+@dataclass
+class SynthesisResult(Result):
+    """A synthesized table: where it went, how many rows, by which method, fitted on what."""
+
+    dataset: str
+    rows: int
+    method: str
+    parent: str | None
+    fit_seconds: float
+    seconds: float
+    saved_model: str | None = None
 
 
 def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | None = None,
@@ -19,7 +34,7 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
                      conditions: dict[str, str] | None = None, balance: str | None = None,
                      balance_shares: dict[str, float] | None = None, constraints: list[str] | None = None,
                      na_values: list[str] | None = None, method_options: dict | None = None, progress=None,
-                     description: str | None = None, force: bool = False) -> dict:
+                     description: str | None = None, force: bool = False) -> SynthesisResult:
     """Fit (or load, or run a spec), sample ``n`` rows and store them as ``dataset``; return a summary.
 
     ``method_options`` sets the method's own parameters (``default_params()`` of its class, e.g.
@@ -27,21 +42,20 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
     ``save_model`` must be a new or empty directory outside the catalog (``force`` replaces a saved
     model there)."""
     from generators.tabular import generate_from_spec, load_synthesizer, make_synthesizer
-    from generators.tabular.factory import method_params
 
     cat.require_new_name(dataset)
     if epochs is not None and epochs < 1:
-        raise BadInput(f"--epochs must be at least 1, got {epochs}", field="epochs")
+        raise BadInput(f"must be at least 1, got {epochs}", param="epochs")
     if save_model:
         check_model_dir(save_model, catalog_dir=cat.directory, force=force)
     chosen = [x for x in (spec, load_model, source) if x]
     if spec and (source or load_model or method):
-        raise BadInput("--spec generates from rules alone: drop --from, --method and --load-model")
+        raise BadInput("generates from rules alone: drop `source`, `method` and `load_model`", param="spec")
     if not chosen:
-        raise BadInput("give --from FILE_OR_DATASET with --method, --spec SPEC.yaml, or --load-model PATH")
+        raise BadInput("give `source` (a file or table dataset) with `method`, a rules `spec`, or `load_model`")
     if method_options and not (source and method):
-        raise BadInput("--param sets a method's parameters when fitting: use it with --from and --method",
-                       field="param")
+        raise BadInput("sets a method's parameters when fitting: use it with `source` and `method`",
+                       param="method_options")
     started = time.perf_counter()
     parent = None
     fit_seconds = 0.0
@@ -50,18 +64,13 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
         generator, params = "rules", {"spec": str(spec)}
     else:
         if n is None or n < 1:
-            raise BadInput("--n must be at least 1", field="n")
+            raise BadInput(f"must be at least 1, got {n}", param="n")
         if load_model:
             synth = load_synthesizer(load_model)
         else:
             if not method:
-                raise BadInput("--method is required with --from (copula, gmm, tvae or ctgan)", field="method")
+                raise BadInput("is required with `source` (copula, gmm, tvae or ctgan)", param="method")
             real, parent = read_frame(cat, source, na_values=na_values)
-            known = method_params(method)
-            unknown = sorted(set(method_options or {}) - set(known))
-            if unknown:
-                raise BadInput(f"{method} has no parameter {', '.join(unknown)}; its parameters: "
-                               f"{', '.join(sorted(known))}", field="param")
             options: dict = {**(method_options or {}), "seed": seed, "constraints": list(constraints or [])}
             if epochs is not None:
                 options["epochs"] = epochs
@@ -85,9 +94,9 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
                                        parameters=params, seed=seed, parents=[parent] if parent else [],
                                        description=description or f"{generator} synthesis"
                                        + (f" of {parent}" if parent else ""))
-    return {"dataset": dataset, "rows": rows, "method": generator, "parent": parent,
-            "fit_seconds": round(fit_seconds, 3), "seconds": round(time.perf_counter() - started, 3),
-            "saved_model": save_model}
+    return SynthesisResult(dataset=dataset, rows=rows, method=generator, parent=parent,
+                           fit_seconds=round(fit_seconds, 3), seconds=round(time.perf_counter() - started, 3),
+                           saved_model=save_model)
 
 
 def check_model_dir(path: str, *, catalog_dir, force: bool) -> None:
@@ -101,15 +110,15 @@ def check_model_dir(path: str, *, catalog_dir, force: bool) -> None:
     except OSError:
         inside = False
     if inside:
-        raise BadInput(f"--save-model points inside the catalog directory {catalog_dir}: choose a path outside it",
+        raise BadInput(f"`save_model` points inside the catalog directory {catalog_dir}: choose a path outside it",
                        file=str(path))
     if target.exists() and not target.is_dir():
-        raise BadInput("--save-model names a file; give a directory", file=str(path))
+        raise BadInput("`save_model` names a file; give a directory", file=str(path))
     if target.is_dir():
         present = {p.name for p in target.iterdir()}
         if present and not (force and present <= {"synthesizer.json", "arrays.npz"}):
-            raise BadInput("--save-model directory is not empty"
-                           + (": pass --force to replace the saved model in it" if
+            raise BadInput("the `save_model` directory is not empty"
+                           + (": pass `force` to replace the saved model in it" if
                               present <= {"synthesizer.json", "arrays.npz"} else " (and holds other files)"),
                            file=str(path))
 

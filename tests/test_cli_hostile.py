@@ -272,7 +272,7 @@ def test_a_ragged_csv_row_is_an_error_naming_its_line(invoke, tmp_path):
 def test_table_imports_honour_skip_bad_and_id_field(invoke, tmp_path):
     rejects = tmp_path / "rejects.jsonl"
     ok(invoke("import", str(_ragged(tmp_path)), "--dataset", "ragged", "--skip-bad", str(rejects)))
-    assert [d["rows"] for d in snapshot(invoke)] == [15]
+    assert [d["row_count"] for d in snapshot(invoke)] == [15]
     entry = json.loads(rejects.read_text().splitlines()[0])
     assert entry["line"] == 7 and entry["raw"] == "7,8,9,10"
     table = tmp_path / "t.csv"

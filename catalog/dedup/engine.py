@@ -117,7 +117,7 @@ class DedupResult:
 
 def _check_threshold(value: float, name: str) -> None:
     if not isinstance(value, (int, float)) or not 0.0 < float(value) <= 1.0:
-        raise BadInput(f"must be a number in (0, 1], got {value!r}", field=name)
+        raise BadInput(f"must be a number in (0, 1], got {value!r}", param=name)
 
 
 def _columns(items: Sequence[DedupItem]) -> dict[str, Any]:
@@ -179,27 +179,27 @@ def find_duplicates(items: Sequence[DedupItem], *, exact: bool = True, minhash: 
     """
     if keep not in KEEP_POLICIES:
         raise BadInput(f"unknown keep policy {keep!r}; choose one of {', '.join(KEEP_POLICIES)}",
-                       field="keep")
+                       param="keep")
     _check_threshold(minhash_threshold, "minhash_threshold")
     _check_threshold(semantic_threshold, "semantic_threshold")
     if minhash and minhash_threshold >= 1.0:
-        raise BadInput("must be below 1 for MinHash LSH", field="minhash_threshold")
+        raise BadInput("must be below 1 for MinHash LSH", param="minhash_threshold")
     if not isinstance(num_perm, int) or num_perm < 2:
-        raise BadInput(f"must be an integer >= 2, got {num_perm!r}", field="num_perm")
+        raise BadInput(f"must be an integer >= 2, got {num_perm!r}", param="num_perm")
     if not isinstance(ngram, int) or not 1 <= ngram <= 8:
-        raise BadInput(f"must be an integer from 1 to 8, got {ngram!r}", field="ngram")
+        raise BadInput(f"must be an integer from 1 to 8, got {ngram!r}", param="ngram")
     if ngram_unit not in ("word", "char"):
-        raise BadInput(f"must be 'word' or 'char', got {ngram_unit!r}", field="ngram_unit")
+        raise BadInput(f"must be 'word' or 'char', got {ngram_unit!r}", param="ngram_unit")
     cols = _columns(items)
     n = len(cols["ids"])
     if semantic and vectors is not None:
         vectors = np.asarray(vectors)
         if vectors.ndim != 2 or vectors.shape[0] != n:
             raise BadInput(f"expected one row per item, shape ({n}, dim); got {vectors.shape}",
-                           field="vectors")
+                           param="vectors")
     if semantic and vectors is None and embed is None:
         raise BadInput("the semantic stage needs vectors or an embed function (or semantic=False)",
-                       field="vectors")
+                       param="vectors")
     params = {"exact": exact, "minhash": minhash, "semantic": semantic,
               "punctuation_blind": punctuation_blind, "minhash_threshold": minhash_threshold,
               "num_perm": num_perm, "ngram": ngram, "ngram_unit": ngram_unit,
@@ -246,7 +246,7 @@ def find_duplicates(items: Sequence[DedupItem], *, exact: bool = True, minhash: 
                 vecs = np.asarray(embed([texts[a] for a in active]))
                 if vecs.ndim != 2 or vecs.shape[0] != len(active):
                     raise BadInput(f"embed returned shape {vecs.shape} for {len(active)} texts",
-                                   field="embed")
+                                   param="embed")
                 cand = None
             i, j, s, info = semantic_edges(vecs, threshold=semantic_threshold, candidates=cand,
                                            reference=ref if cand is not None else ref[active],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from catalog.errors import BadInput, SynthcatError
+from catalog.errors import BadInput
 from catalog.search import bm25, hybrid, keyword, vector
 from catalog.search.filters import SearchFilters
 
@@ -40,9 +40,9 @@ class Hit:
 
 def _check_query(query: object) -> str:
     if not isinstance(query, str) or not query.strip():
-        raise BadInput("empty query: give some words to search for", field="query")
+        raise BadInput("is empty: give some words to search for", param="query")
     if len(query) > 10_000:
-        raise BadInput("query longer than 10,000 characters", field="query")
+        raise BadInput("is longer than 10,000 characters", param="query")
     return query.strip()
 
 
@@ -60,19 +60,23 @@ def snippet(text: str, terms: list[str], width: int = 220) -> str:
 
 
 class Searcher:
-    """Holds what a batch of searches shares: filters SQL, embedder, FAISS index, keyword index state."""
+    """Holds what a batch of searches shares: filters SQL, embedder, FAISS index, keyword index state.
+
+    ``index`` lets a caller that adds vectors as it goes (a generation job) share its loaded FAISS
+    index with the searcher; :meth:`allow` then lets vector search reach the records it added.
+    """
 
     def __init__(self, cat, *, mode: str = "hybrid", filters: SearchFilters | None = None,
                  embedder: str | None = None, depth: int = DEFAULT_DEPTH, fusion: str = DEFAULT_FUSION,
-                 alpha: float = DEFAULT_ALPHA, rrf_k: int = hybrid.RRF_K) -> None:
+                 alpha: float = DEFAULT_ALPHA, rrf_k: int = hybrid.RRF_K, index=None) -> None:
         if mode not in MODES:
-            raise BadInput(f"unknown mode '{mode}': choose {', '.join(MODES)}", field="mode")
+            raise BadInput(f"unknown mode '{mode}': choose {', '.join(MODES)}", param="mode")
         if fusion not in FUSIONS:
-            raise BadInput(f"unknown fusion '{fusion}': choose {', '.join(FUSIONS)}", field="fusion")
+            raise BadInput(f"unknown fusion '{fusion}': choose {', '.join(FUSIONS)}", param="fusion")
         if not 0.0 <= alpha <= 1.0:
-            raise BadInput("alpha must lie in [0, 1]", field="alpha")
+            raise BadInput(f"must lie in [0, 1], got {alpha}", param="alpha")
         if depth < 1:
-            raise BadInput("depth must be at least 1", field="depth")
+            raise BadInput(f"must be at least 1, got {depth}", param="depth")
         self.cat, self.mode, self.depth, self.fusion, self.alpha, self.rrf_k = cat, mode, depth, fusion, alpha, rrf_k
         self.filters = filters or SearchFilters()
         self.where, self.params = self.filters.sql(cat)
@@ -89,13 +93,20 @@ class Searcher:
             embedder_id = vector.embedder_for(cat, self.where, self.params, embedder)
             if embedder_id is not None:  # None: the filters select no record at all
                 self.embedder = get_embedder(embedder_id)
-                self.index = VectorIndex(cat, embedder_id)
+                self.index = index if index is not None else VectorIndex(cat, embedder_id)
                 self.index.load()
                 self.allowed = vector.allowed_ids(cat, self.where, self.params, embedder_id)
 
+    def allow(self, record_ids) -> None:
+        """Let vector search also return these records (added to the index after the searcher was made)."""
+        import numpy as np
+
+        if self.embedder is not None and self.allowed is not None:
+            self.allowed = np.union1d(self.allowed, np.asarray(record_ids, dtype=np.int64))
+
     def run(self, queries: list[str], k: int = 10, explain: bool = False) -> list[list[Hit]]:
         if k < 1:
-            raise BadInput("k must be at least 1", field="k")
+            raise BadInput(f"must be at least 1, got {k}", param="k")
         queries = [_check_query(q) for q in queries]
         depth = max(self.depth, k)
         analysed = [self.bm25.analyse(q) if self.bm25 is not None else None for q in queries]
@@ -103,7 +114,7 @@ class Searcher:
             for q, a in zip(queries, analysed):
                 if not a.words:
                     raise BadInput(f"the query {q!r} holds only stop words or punctuation: nothing to match",
-                                   field="query")
+                                   param="query")
         vec_lists = [[] for _ in queries]
         if self.embedder is not None:
             vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed)
@@ -141,33 +152,3 @@ class Searcher:
                         "mode": self.mode, "fusion": self.fusion if self.mode == "hybrid" else None}
             hits.append(Hit(rid, ext, name, round(float(score), 6), text, snippet(text, terms), info))
         return hits
-
-
-def _filters(filters: SearchFilters | None, **kwargs) -> SearchFilters:
-    if filters is not None:
-        return filters
-    return SearchFilters(**{k: v for k, v in kwargs.items() if v is not None})
-
-
-def search(cat, query: str, *, mode: str = "hybrid", k: int = 10, filters: SearchFilters | None = None,
-           datasets: list[str] | None = None, origin: str | None = None, kind: str | None = None,
-           tags: list[str] | None = None, created_after=None, created_before=None, min_quality: float | None = None,
-           field_equals: dict[str, str] | None = None, explain: bool = False, depth: int = DEFAULT_DEPTH,
-           fusion: str = DEFAULT_FUSION, alpha: float = DEFAULT_ALPHA, embedder: str | None = None) -> list[Hit]:
-    """Search the catalog for ``query``; filters apply inside every retriever."""
-    f = _filters(filters, datasets=datasets, origin=origin, kind=kind, tags=tags, created_after=created_after,
-                 created_before=created_before, min_quality=min_quality, field_equals=field_equals)
-    _check_query(query)
-    return Searcher(cat, mode=mode, filters=f, embedder=embedder, depth=depth, fusion=fusion,
-                    alpha=alpha).run([query], k, explain)[0]
-
-
-def search_many(cat, queries: list[str], *, mode: str = "hybrid", k: int = 10, filters: SearchFilters | None = None,
-                explain: bool = False, depth: int = DEFAULT_DEPTH, fusion: str = DEFAULT_FUSION,
-                alpha: float = DEFAULT_ALPHA, embedder: str | None = None, **filter_args) -> list[list[Hit]]:
-    """Search several queries with one embedder load, one index load and one batched embedding."""
-    if not queries:
-        raise SynthcatError("no queries to search")
-    f = _filters(filters, **filter_args)
-    return Searcher(cat, mode=mode, filters=f, embedder=embedder, depth=depth, fusion=fusion,
-                    alpha=alpha).run(list(queries), k, explain)

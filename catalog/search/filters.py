@@ -38,37 +38,38 @@ class SearchFilters:
             params.append(list(self.datasets))
         if self.origin:
             if self.origin not in ("real", "synthetic"):
-                raise BadInput(f"unknown origin '{self.origin}': choose real or synthetic", field="origin")
+                raise BadInput(f"unknown origin '{self.origin}': choose real or synthetic", param="origin")
             parts.append("d.origin = ?")
             params.append(self.origin)
         if self.kind:
             if self.kind not in ("text", "pairs", "conversations"):
-                raise BadInput(f"unknown kind '{self.kind}': choose text, pairs or conversations", field="kind")
+                raise BadInput(f"unknown kind '{self.kind}': choose text, pairs or conversations", param="kind")
             parts.append("d.kind = ?")
             params.append(self.kind)
         for tag in self.tags:
             parts.append("list_contains(d.tags, ?)")
             params.append(tag)
-        for bound, op in ((self.created_after, ">="), (self.created_before, "<")):
+        bounds = ((self.created_after, ">=", "created_after"), (self.created_before, "<", "created_before"))
+        for bound, op, name in bounds:
             if bound is not None:
                 parts.append(f"r.created_at {op} ?")
-                params.append(_timestamp(bound))
+                params.append(_timestamp(bound, name))
         if self.min_quality is not None:
             parts.append("r.quality_score >= ?")
             params.append(float(self.min_quality))
         for name, value in self.field_equals.items():
             if not name:
-                raise BadInput("a field filter needs a field name", field="field")
+                raise BadInput("a field filter needs a field name", param="field_equals")
             parts.append("json_extract_string(r.fields, ?) = ?")
             params += [json_pointer(name), str(value)]
         return " AND ".join(parts), params
 
 
-def _timestamp(value: datetime | str) -> datetime:
+def _timestamp(value: datetime | str, param: str) -> datetime:
     if isinstance(value, datetime):
         return value
     try:
         return datetime.fromisoformat(str(value))
     except ValueError:
         raise BadInput(f"not a date or time: {value!r} (use ISO format, e.g. 2026-11-22 or 2026-11-22T10:00)",
-                       field="created") from None
+                       param=param) from None

@@ -21,11 +21,11 @@ def embedder_for(cat, where: str, params: list, requested: str | None = None) ->
                                    f"not '{requested}'")
         return requested
     if not embedded:
-        raise SynthcatError("none of the selected records has embeddings: import without --no-embed or run "
+        raise SynthcatError("none of the selected records has embeddings: import with `embed` on, or run "
                             "`synthcat embed DATASET`")
     if len(embedded) > 1:
         raise EmbedderMismatch(f"the selected datasets use different embedders ({', '.join(embedded)}); "
-                               "pick datasets with one embedder (--dataset)")
+                               "pick datasets with one embedder (`datasets`)")
     return embedded[0]
 
 

@@ -54,7 +54,7 @@ class ChatModel:
 
     def __init__(self, *, timeout: float = 60.0, retry: RetryPolicy | None = None) -> None:
         if timeout is not None and timeout <= 0:
-            raise BadInput(f"timeout must be positive, got {timeout}", field="timeout")
+            raise BadInput(f"timeout must be positive, got {timeout}", param="timeout")
         self.timeout = timeout
         self.retry = retry or RetryPolicy()
         self.usage = Usage()
@@ -208,7 +208,7 @@ class ChatModel:
         :class:`BatchStats` is also kept as ``last_batch``.
         """
         if max_concurrency < 1:
-            raise BadInput(f"max_concurrency must be >= 1, got {max_concurrency}", field="max_concurrency")
+            raise BadInput(f"max_concurrency must be >= 1, got {max_concurrency}", param="max_concurrency")
         limit = min(max_concurrency, self.max_parallel())
         limiter = AdaptiveLimiter(limit)
         started = time.monotonic()
@@ -273,12 +273,12 @@ def _as_request(item: ChatRequest | Mapping[str, Any], index: int) -> ChatReques
 
 def _check_options(req: ChatRequest) -> None:
     if not 0.0 <= req.temperature <= 2.0:
-        raise BadInput(f"temperature must be within [0, 2], got {req.temperature}", field="temperature")
+        raise BadInput(f"temperature must be within [0, 2], got {req.temperature}", param="temperature")
     if req.max_tokens < 1:
-        raise BadInput(f"max_tokens must be >= 1, got {req.max_tokens}", field="max_tokens")
+        raise BadInput(f"max_tokens must be >= 1, got {req.max_tokens}", param="max_tokens")
     if req.seed is not None and (not isinstance(req.seed, int) or req.seed < 0):
-        raise BadInput(f"seed must be a non-negative integer, got {req.seed!r}", field="seed")
+        raise BadInput(f"seed must be a non-negative integer, got {req.seed!r}", param="seed")
     if req.json_schema is not None and not isinstance(req.json_schema, dict):
-        raise BadInput("json_schema must be a dict (a JSON Schema) or None", field="json_schema")
+        raise BadInput("json_schema must be a dict (a JSON Schema) or None", param="json_schema")
     if req.timeout is not None and req.timeout <= 0:
-        raise BadInput(f"timeout must be positive, got {req.timeout}", field="timeout")
+        raise BadInput(f"timeout must be positive, got {req.timeout}", param="timeout")

@@ -23,7 +23,7 @@ def load_chat_model(spec: str = "local", *, base_url: str | None = None, threads
     ``retry_seed`` making the jitter reproducible.
     """
     if not isinstance(spec, str) or not spec.strip():
-        raise BadInput("empty model spec; use 'local' or 'openai:MODEL'", field="model")
+        raise BadInput("empty model spec; use 'local' or 'openai:MODEL'", param="model")
     retry = RetryPolicy(max_retries=max_retries, base_delay=backoff_base, max_delay=backoff_max,
                         max_retry_after=max_retry_after, seed=retry_seed)
     backend, _, name = spec.strip().partition(":")
@@ -32,14 +32,14 @@ def load_chat_model(spec: str = "local", *, base_url: str | None = None, threads
         from generators.chat.local import BUNDLED_NAME, DEFAULT_N_CTX, LocalChatModel
 
         if base_url is not None:
-            raise BadInput("--base-url only applies to openai:MODEL specs", field="base_url")
+            raise BadInput("only applies to openai:MODEL models", param="base_url")
         path = None if name.strip().lower() in ("", BUNDLED_NAME) else name.strip()
         return LocalChatModel(path, threads=threads, n_ctx=n_ctx or DEFAULT_N_CTX, timeout=timeout, retry=retry)
     if backend == "openai":
         from generators.chat.openai_backend import OpenAIChatModel
 
         if not name.strip():
-            raise BadInput("an openai spec needs a model name, as in 'openai:gpt-4o-mini'", field="model")
+            raise BadInput("an openai spec needs a model name, as in 'openai:gpt-4o-mini'", param="model")
         return OpenAIChatModel(name, base_url=base_url, timeout=timeout, retry=retry, json_style=json_style)
     raise BadInput(f"unknown model backend {backend!r} in {spec!r}; use 'local', 'local:PATH.gguf' "
-                   f"or 'openai:MODEL'", field="model")
+                   f"or 'openai:MODEL'", param="model")

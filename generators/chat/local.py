@@ -106,12 +106,12 @@ class LocalChatModel(ChatModel):
         else:
             self.model_path = Path(model_path).expanduser()
             if not self.model_path.is_file():
-                raise BadInput("no such GGUF model file", file=str(model_path), field="model")
+                raise BadInput("no such GGUF model file", file=str(model_path), param="model")
             self.id = f"local:{self.model_path.stem.lower()}"
         if threads is not None and threads < 1:
-            raise BadInput(f"threads must be >= 1, got {threads}", field="threads")
+            raise BadInput(f"threads must be >= 1, got {threads}", param="threads")
         if n_ctx < 128:
-            raise BadInput(f"n_ctx must be >= 128, got {n_ctx}", field="n_ctx")
+            raise BadInput(f"n_ctx must be >= 128, got {n_ctx}", param="n_ctx")
         self.threads = threads or default_threads()
         self.n_ctx = n_ctx
         self._llama: Any = None
@@ -136,7 +136,7 @@ class LocalChatModel(ChatModel):
             template = llama.metadata.get("tokenizer.chat_template")
             if not template:
                 raise BadInput("the GGUF file carries no chat template (tokenizer.chat_template)",
-                               file=str(self.model_path), field="model")
+                               file=str(self.model_path), param="model")
             eos, bos = llama.token_eos(), llama.token_bos()
 
             def text(token: int) -> str:

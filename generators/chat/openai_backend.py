@@ -53,10 +53,10 @@ class OpenAIChatModel(ChatModel):
                  max_parallel: int = 64) -> None:
         super().__init__(timeout=timeout, retry=retry)
         if not model or not model.strip():
-            raise BadInput("an openai model needs a name, as in 'openai:gpt-4o-mini'", field="model")
+            raise BadInput("an openai model needs a name, as in 'openai:gpt-4o-mini'", param="model")
         if json_style not in _JSON_STYLES:
             raise BadInput(f"json_style must be one of {list(_JSON_STYLES)}, got {json_style!r}",
-                           field="json_style")
+                           param="json_style")
         try:
             import openai
         except ImportError as exc:  # pragma: no cover - openai is a core dependency

@@ -10,12 +10,13 @@ torch and scikit-learn are imported only when a model that needs them is fitted 
 
 from generators.tabular.base import Synthesizer, parse_condition, parse_param, parse_shares
 from generators.tabular.constraints import Constraint, parse_constraint
-from generators.tabular.factory import METHODS, load_synthesizer, make_synthesizer, method_params
+from generators.tabular.factory import load_synthesizer, make_synthesizer, method_params
 from generators.tabular.io import read_table
+from generators.tabular.registry import methods, register_synthesizer
 from generators.tabular.spec import generate_from_spec, load_spec
 
 __all__ = [
-    "METHODS", "Constraint", "Synthesizer", "generate_from_spec", "load_spec", "load_synthesizer",
-    "make_synthesizer", "method_params", "parse_condition", "parse_constraint", "parse_param", "parse_shares",
-    "read_table",
+    "Constraint", "Synthesizer", "generate_from_spec", "load_spec", "load_synthesizer", "make_synthesizer",
+    "method_params", "methods", "parse_condition", "parse_constraint", "parse_param", "parse_shares", "read_table",
+    "register_synthesizer",
 ]

@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from catalog.errors import BadInput
+from catalog.key_values import json_or_text, split_key_value
 from generators.tabular.constraints import Constraint, parse_constraint
 from generators.tabular.schema import (
     CONTINUOUS_KINDS,
@@ -52,8 +53,8 @@ class Synthesizer:
         defaults = self.default_params()
         unknown = sorted(set(params) - set(defaults))
         if unknown:
-            raise BadInput(f"unknown parameter(s) for method '{self.method}': {', '.join(unknown)} "
-                           f"(known: {', '.join(sorted(defaults)) or 'none'})", field=unknown[0])
+            raise BadInput(f"method '{self.method}' has no parameter {', '.join(unknown)} "
+                           f"(its parameters: {', '.join(sorted(defaults)) or 'none'})", param="method_options")
         return {**defaults, **params}
 
     @classmethod
@@ -169,13 +170,6 @@ class Synthesizer:
         np.savez(path / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
         return path
 
-    @staticmethod
-    def load(path: str | Path) -> Synthesizer:
-        """Load a saved model of any method (same as :func:`generators.tabular.load_synthesizer`)."""
-        from generators.tabular.factory import load_synthesizer
-
-        return load_synthesizer(path)
-
     # ------------------------------------------------------------------ hooks
     def _fit_encoded(self, cont: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
                      progress: Progress | None) -> None:
@@ -277,36 +271,24 @@ def _json_default(o: object) -> object:
 
 
 def parse_condition(text: str) -> tuple[str, str]:
-    """Split a CLI condition ``"income=>50K"`` into ``("income", ">50K")`` (first ``=`` separates)."""
-    if not isinstance(text, str) or "=" not in text:
-        raise BadInput(f"condition {text!r} must look like COLUMN=VALUE (e.g. income=>50K)")
-    column, value = text.split("=", 1)
-    if not column.strip():
-        raise BadInput(f"condition {text!r} has no column name before '='")
-    return column.strip(), value
+    """A condition ``"income=>50K"`` as ``("income", ">50K")`` (the first ``=`` separates)."""
+    return split_key_value(text, param="conditions", example="income=>50K")
 
 
 def parse_param(text: str) -> tuple[str, object]:
-    """Split a method parameter ``"KEY=VALUE"`` (CLI ``--param``); the value is read as JSON when it
-    parses (numbers, true/false, null), else kept as text."""
-    key, sep, value = text.partition("=")
-    if not sep or not key.strip():
-        raise BadInput(f"--param needs KEY=VALUE, got {text!r}", field="param")
-    try:
-        return key.strip(), json.loads(value)
-    except ValueError:
-        return key.strip(), value
+    """A method parameter ``"KEY=VALUE"``; the value is read as JSON when it parses (numbers,
+    true/false, null), else kept as text."""
+    key, value = split_key_value(text, param="method_options", example="epochs=50")
+    return key, json_or_text(value)
 
 
 def parse_shares(text: str) -> dict[str, float]:
-    """Parse ``"a=0.3,b=0.7"`` (CLI ``--balance COLUMN:SHARES``) into ``{"a": 0.3, "b": 0.7}``."""
+    """Class shares ``"a=0.3,b=0.7"`` as ``{"a": 0.3, "b": 0.7}``."""
     out = {}
     for part in text.split(","):
-        label, _, share = part.rpartition("=")
+        label, share = split_key_value(part, param="balance_shares", example="yes=0.5")
         try:
-            out[label.strip()] = float(share)
-        except ValueError as exc:
-            raise BadInput(f"class share {part!r} must look like LABEL=NUMBER") from exc
-        if not label.strip():
-            raise BadInput(f"class share {part!r} has no label")
+            out[label] = float(share)
+        except ValueError:
+            raise BadInput(f"class share {part!r} must look like LABEL=NUMBER", param="balance_shares") from None
     return out

@@ -11,8 +11,10 @@ import numpy as np
 
 from generators.tabular.base import Progress, Synthesizer
 from generators.tabular.latent import LatentCodec, conditional_gaussian
+from generators.tabular.registry import register_synthesizer
 
 
+@register_synthesizer
 class CopulaSynthesizer(Synthesizer):
     method = "copula"
     native_conditions = True

@@ -13,8 +13,10 @@ import numpy as np
 
 from generators.tabular.deep_base import DeepSynthesizer
 from generators.tabular.deep_data import ConditionSampler
+from generators.tabular.registry import register_synthesizer
 
 
+@register_synthesizer
 class CTGANSynthesizer(DeepSynthesizer):
     method = "ctgan"
     native_conditions = True

@@ -1,8 +1,7 @@
-"""Build a synthesizer by method name, and load a saved one."""
+"""Build a synthesizer by method name (see :mod:`generators.tabular.registry`), and load a saved one."""
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
@@ -11,22 +10,8 @@ import numpy as np
 from catalog.errors import BadInput
 from generators.tabular.base import FORMAT, VERSION, Synthesizer
 from generators.tabular.constraints import parse_constraint
+from generators.tabular.registry import synthesizer_class
 from generators.tabular.schema import TableSchema
-
-METHODS: dict[str, str] = {
-    "copula": "generators.tabular.copula:CopulaSynthesizer",
-    "gmm": "generators.tabular.gmm:GMMSynthesizer",
-    "tvae": "generators.tabular.tvae:TVAESynthesizer",
-    "ctgan": "generators.tabular.ctgan:CTGANSynthesizer",
-}
-
-
-def synthesizer_class(method: str) -> type[Synthesizer]:
-    if method not in METHODS:
-        raise BadInput(f"unknown method '{method}' (choose one of {', '.join(METHODS)}; "
-                       "rule-based specs use generate_from_spec)", field="method")
-    module, name = METHODS[method].split(":")
-    return getattr(importlib.import_module(module), name)
 
 
 def make_synthesizer(method: str, **params: object) -> Synthesizer:

@@ -15,8 +15,10 @@ from scipy import special, stats
 from generators.tabular.base import Progress, Synthesizer
 from generators.tabular.copula import latent_conditions
 from generators.tabular.latent import LatentCodec, conditional_gaussian
+from generators.tabular.registry import register_synthesizer
 
 
+@register_synthesizer
 class GMMSynthesizer(Synthesizer):
     method = "gmm"
     native_conditions = True

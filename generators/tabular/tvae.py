@@ -20,10 +20,12 @@ import numpy as np
 
 from catalog.errors import BadInput
 from generators.tabular.deep_base import DeepSynthesizer
+from generators.tabular.registry import register_synthesizer
 
 MAX_REJECTION_DRAWS = 200
 
 
+@register_synthesizer
 class TVAESynthesizer(DeepSynthesizer):
     method = "tvae"
     native_conditions = True
@@ -60,9 +62,9 @@ class TVAESynthesizer(DeepSynthesizer):
             return names.index(name)
         if name in self.schema.by_name:
             raise BadInput(f"condition_column must be a categorical or boolean column, '{name}' is "
-                           f"{self.schema.by_name[name].kind}", field="condition_column")
+                           f"{self.schema.by_name[name].kind}", param="condition_column")
         raise BadInput(f"condition_column names an unknown column (columns: {', '.join(self.schema.by_name)})",
-                       field="condition_column")
+                       param="condition_column")
 
     # ------------------------------------------------------------------ networks
     def _build(self) -> None:

@@ -73,26 +73,26 @@ class GenerationConfig:
 
     def validate(self) -> None:
         if self.n < 1:
-            raise BadInput("--n must be at least 1", field="n")
+            raise BadInput(f"must be at least 1, got {self.n}", param="n")
         if self.kind not in KINDS:
-            raise BadInput(f"unknown kind '{self.kind}': choose {', '.join(KINDS)}", field="kind")
+            raise BadInput(f"unknown kind '{self.kind}': choose {', '.join(KINDS)}", param="kind")
         if not self.ground_on and not (self.task or self.topics):
-            raise BadInput("give a --task, --topics or --ground-on so the model knows what to write", field="task")
+            raise BadInput("give a `task`, `topics` or `ground_on` so the model knows what to write", param="task")
         if not 0 < self.cosine_threshold <= 1 or not 0 < self.jaccard_threshold <= 1:
-            raise BadInput("novelty thresholds must lie in (0, 1]", field="threshold")
+            raise BadInput("novelty thresholds must lie in (0, 1]", param="cosine_threshold")
         if self.k < 0:
-            raise BadInput("--k must be >= 0", field="k")
+            raise BadInput(f"must be >= 0, got {self.k}", param="k")
         if self.min_chars > self.max_chars:
-            raise BadInput("min length above max length", field="min_chars")
+            raise BadInput("is above `max_chars`", param="min_chars")
         if self.concurrency < 1:
-            raise BadInput("--concurrency must be at least 1", field="concurrency")
+            raise BadInput(f"must be at least 1, got {self.concurrency}", param="concurrency")
         if not 0.0 <= self.temperature <= 2.0:
-            raise BadInput(f"--temperature must lie in [0, 2], got {self.temperature}", field="temperature")
+            raise BadInput(f"must lie in [0, 2], got {self.temperature}", param="temperature")
         if self.max_tokens < 16:
-            raise BadInput(f"--max-tokens must be at least 16 (a sample needs room), got {self.max_tokens}",
-                           field="max_tokens")
+            raise BadInput(f"must be at least 16 (a sample needs room), got {self.max_tokens}",
+                           param="max_tokens")
         if self.max_attempts is not None and self.max_attempts < 1:
-            raise BadInput(f"--max-attempts must be at least 1, got {self.max_attempts}", field="max_attempts")
+            raise BadInput(f"must be at least 1, got {self.max_attempts}", param="max_attempts")
         if self.template is not None:
             check_template(self.template)
 
@@ -177,7 +177,7 @@ class _Run:
             return [(None, cfg.task or "")]
         rows = self.retriever.grounding_rows()
         if not rows:
-            raise SynthcatError("no grounding records match: check --ground-on and --ground-filter")
+            raise SynthcatError("no grounding records match: check `ground_on` and `ground_filter`")
         anchors, seen = [], set()
         for rid, did, text, fields in rows:
             anchor = _anchor_text(text, json.loads(fields), self.kinds[did], self.mappings[did])
@@ -235,6 +235,7 @@ class _Run:
             jobstore.save_job(cat, self.job)
         add_unsaved(self.index, np.array([record_id]), vector.reshape(1, -1))
         self.novelty.add(record_id)
+        self.retriever.add([record_id])
         return record_id
 
     def _wanted_in_flight(self, accepted: int) -> int:
@@ -342,19 +343,19 @@ def _start(cat, config: GenerationConfig, model) -> jobstore.Job:
         if job.parameters != asdict(config):
             raise DatasetExists(
                 f"dataset '{config.dataset}' was generated with other settings (job {job.job_id}); resume it with "
-                f"`synthcat generate resume {job.job_id}` or choose another --dataset")
+                f"`synthcat generate resume {job.job_id}` or choose another `dataset`")
         return job
     grounding = [cat.dataset(n) for n in config.ground_on]
     for ds in grounding:
         if ds.kind == "table":
-            raise BadInput(f"cannot ground text generation on table '{ds.name}'", field="ground_on")
+            raise BadInput(f"cannot ground text generation on table '{ds.name}'", param="ground_on")
         if ds.embedder is None:
             raise BadInput(f"dataset '{ds.name}' has no embeddings: run `synthcat embed {ds.name}` first",
-                           field="ground_on")
+                           param="ground_on")
     embedders = {ds.embedder for ds in grounding}
     if len(embedders) > 1:
         raise BadInput(f"grounding datasets use different embedders: {', '.join(sorted(embedders))}",
-                       field="ground_on")
+                       param="ground_on")
     embedder = get_embedder(config.embedder or (grounding[0].embedder if grounding else None))
     job = jobstore.Job(job_id=jobstore.new_job_id(), dataset=config.dataset, parameters=asdict(config),
                        target=config.n)
@@ -409,7 +410,7 @@ def _run(cat, job: jobstore.Job, model, progress: Progress | None) -> Generation
         model_failures = sum(v for k, v in job.rejections.items() if k.startswith("model_"))
         advice = ("the model failed on most attempts: check the endpoint and model, then"
                   if model_failures * 2 > sum(job.rejections.values())
-                  else "loosen the novelty thresholds or raise --max-attempts, then")
+                  else "loosen the novelty thresholds or raise `max_attempts`, then")
         raise SynthcatError(
             f"job {job.job_id} stopped after {job.attempts} attempts with {accepted}/{job.target} accepted "
             f"(rejections: {dict(job.rejections)}); {advice} `synthcat generate resume {job.job_id}`")

@@ -11,6 +11,7 @@ import hashlib
 from pathlib import Path
 
 from catalog.errors import BadInput
+from catalog.text_files import read_text_file
 
 KIND_DESCRIPTIONS = {
     "pairs": "a user prompt and the assistant's response",
@@ -41,12 +42,18 @@ PLACEHOLDERS = ("task", "kind_description", "examples", "anchor", "shape")
 
 
 def load_template(path: str | Path) -> str:
-    path = Path(path)
-    if not path.exists():
-        raise BadInput("template file not found", file=str(path))
-    text = path.read_text(encoding="utf-8")
+    """A prompt template from a file, checked for known placeholders."""
+    text = read_text_file(path, "template file")
     check_template(text, str(path))
     return text
+
+
+def load_topics(path: str | Path) -> list[str]:
+    """Topics to anchor samples on: one per non-blank line of a text file."""
+    topics = [line.strip() for line in read_text_file(path, "topics file").splitlines() if line.strip()]
+    if not topics:
+        raise BadInput("topics file holds no topics", file=str(path))
+    return topics
 
 
 def check_template(text: str, source: str = "template") -> None:

@@ -1,9 +1,11 @@
 """Retrieval for grounding: the records most relevant to an anchor, from the grounding datasets
-(optionally filtered on a field) and from the dataset being generated, by hybrid search.
+(optionally filtered on a field) and from the dataset being generated.
 
-Hybrid = the search defaults' convex combination of BM25 over the grounding records (the keyword index is made
-current once, when the job starts; the grounding records do not change during a job) and FAISS
-vector search over the grounding records plus the samples accepted so far.
+It is the catalog's own hybrid search (:class:`catalog.search.Searcher` with the search defaults'
+convex fusion): BM25 over the grounding records -- the keyword index is made current once, when the
+job starts, as the grounding records do not change during a job -- and FAISS vector search over the
+grounding records plus the samples accepted so far (the job shares its FAISS index with the
+searcher and :meth:`Retriever.add` opens each accepted sample to it).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-import numpy as np
+DEPTH = 50  # candidates each retriever passes to the fusion
 
 
 @dataclass(frozen=True)
@@ -26,51 +28,37 @@ class GroundingHit:
 class Retriever:
     def __init__(self, cat, index, embedder, ground_datasets: list[str], new_dataset_id: int,
                  field_filter: dict[str, str] | None = None) -> None:
-        from catalog.search import SearchFilters, keyword
-        from catalog.search.bm25 import PostingsBM25
+        from catalog.search import Searcher, SearchFilters
 
         self.cat = cat
-        self.index = index
-        self.embedder = embedder
         self.new_id = new_dataset_id
-        self.depth = 50
         # The grounding records, selected exactly as `synthcat search --dataset ... --field ...` would.
-        self.where, self.params = SearchFilters(datasets=list(ground_datasets),
-                                                field_equals=dict(field_filter or {})).sql(cat)
-        keyword.ensure_index(cat)
-        self.bm25 = PostingsBM25(cat, self.where, self.params)
+        filters = SearchFilters(datasets=list(ground_datasets), field_equals=dict(field_filter or {}))
+        self.searcher = Searcher(cat, mode="hybrid", filters=filters, embedder=embedder.id, depth=DEPTH,
+                                 index=index)
+        accepted = cat.con.execute("SELECT record_id FROM records WHERE dataset_id = ? AND status = 'active'",
+                                   [new_dataset_id]).fetchall()
+        self.add([r[0] for r in accepted])
+
+    def add(self, record_ids: list[int]) -> None:
+        """Samples accepted into the new dataset become retrievable."""
+        if record_ids:
+            self.searcher.allow(record_ids)
 
     def grounding_rows(self) -> list[tuple[int, int, str, str]]:
         """(record id, dataset id, text, fields JSON) of every grounding record, in id order."""
         return self.cat.con.execute(
             f"SELECT r.record_id, r.dataset_id, r.text, r.fields FROM records r JOIN datasets d USING (dataset_id) "
-            f"WHERE {self.where} ORDER BY r.record_id", self.params).fetchall()
-
-    def allowed_ids(self) -> np.ndarray:
-        """Grounding records plus the samples accepted so far in the dataset being generated."""
-        rows = self.cat.con.execute(
-            f"SELECT r.record_id FROM records r JOIN datasets d USING (dataset_id) WHERE ({self.where}) "
-            "OR (r.dataset_id = ? AND r.status = 'active')", [*self.params, self.new_id]).fetchall()
-        return np.array([r[0] for r in rows], dtype=np.int64)
+            f"WHERE {self.searcher.where} ORDER BY r.record_id", self.searcher.params).fetchall()
 
     def retrieve(self, query: str, k: int) -> list[GroundingHit]:
         if k <= 0:
             return []
-        from catalog.search import hybrid
-        from catalog.search.api import DEFAULT_ALPHA
-
-        vector = self.embedder.embed([query])
-        scores, ids = self.index.search(vector, max(k, self.depth), allowed_ids=self.allowed_ids())
-        by_vector = [(int(i), float(s)) for i, s in zip(ids[0], scores[0]) if i >= 0]
-        terms = self.bm25.analyse(query)
-        by_keyword = self.bm25.search(terms, max(k, self.depth)) if terms.words else []
-        fused = hybrid.convex(by_keyword, by_vector, DEFAULT_ALPHA)
-        hits = sorted(fused.items(), key=lambda item: (-item[1], item[0]))[:k]
+        hits = self.searcher.run([query], k)[0]
         if not hits:
             return []
-        ids = [h[0] for h in hits]
         rows = {r[0]: r for r in self.cat.con.execute(
-            "SELECT record_id, dataset_id, text, fields FROM records WHERE record_id IN (SELECT unnest(?))",
-            [ids]).fetchall()}
-        return [GroundingHit(rid, rows[rid][1], rows[rid][2], json.loads(rows[rid][3] or "{}"), float(score))
-                for rid, score in hits if rid in rows]
+            "SELECT record_id, dataset_id, fields FROM records WHERE record_id IN (SELECT unnest(?))",
+            [[h.record_id for h in hits]]).fetchall()}
+        return [GroundingHit(h.record_id, rows[h.record_id][1], h.text, json.loads(rows[h.record_id][2] or "{}"),
+                             float(h.score)) for h in hits if h.record_id in rows]

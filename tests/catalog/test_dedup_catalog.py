@@ -6,7 +6,6 @@ import json
 
 import pytest
 
-from catalog import dedup_runs
 from catalog.errors import BadInput, DatasetExists, SynthcatError
 
 BASE = ("After the storm our fibre line stopped working, the router shows a red light and restarting it "
@@ -25,65 +24,61 @@ TEXTS = [
 def _load(cat, name="support", texts=TEXTS, origin="synthetic", quality=None):
     rows = [{"text": t, **({"q": quality[i]} if quality else {})} for i, t in enumerate(texts)]
     cat.add_records(name, rows, origin=origin, quality_field="q" if quality else None)
-    return [r[0] for r in cat.con.execute(
-        "SELECT record_id FROM records WHERE dataset_id = ? ORDER BY record_id", [cat.dataset(name).dataset_id]
-    ).fetchall()]
+    return [r.record_id for r in cat.records(name)]
 
 
 def _status(cat, ids):
-    rows = dict(cat.con.execute("SELECT record_id, status FROM records WHERE record_id IN (SELECT unnest(?))",
-                                [ids]).fetchall())
-    return [rows[i] for i in ids]
+    return [cat.record(i).status for i in ids]
 
 
 def test_stages_remove_copies_and_keep_near_misses(cat):
     ids = _load(cat)
-    report = dedup_runs.dedup(cat, ["support"])
-    assert report["removed"] == 2
-    assert report["counts"]["exact"] == 1 and report["counts"]["minhash"] == 1
+    report = cat.dedup("support")
+    assert report.removed == 2
+    assert report.counts["exact"] == 1 and report.counts["minhash"] == 1
     assert _status(cat, ids) == ["active", "removed", "removed", "active", "active", "active", "active"]
-    rows = cat.con.execute("SELECT record_id, stage, duplicate_of, score FROM dedup_removals ORDER BY record_id"
-                           ).fetchall()
-    assert [(r[0], r[1], r[2]) for r in rows] == [(ids[1], "exact", ids[0]), (ids[2], "minhash", ids[0])]
-    assert rows[0][3] == 1.0 and 0.5 <= rows[1][3] < 1.0
-    run = dedup_runs.list_runs(cat)[0]
-    assert run["removed"] == 2 and run["parameters"]["keep"] == "first"
+    rows = cat.dedup_run(report.run_id).removals
+    assert [(r.record_id, r.stage, r.duplicate_of) for r in rows] == [(ids[1], "exact", ids[0]),
+                                                                    (ids[2], "minhash", ids[0])]
+    assert rows[0].score == 1.0 and 0.5 <= rows[1].score < 1.0
+    run = cat.dedup_runs()[0]
+    assert run.removed == 2 and run.parameters["keep"] == "first"
 
 
 def test_dry_run_changes_nothing_and_shows_examples(cat):
     ids = _load(cat)
-    report = dedup_runs.dedup(cat, ["support"], dry_run=True)
-    assert report["removed"] == 2 and report["run_id"] is None
-    assert report["examples"][0]["keep"]["record_id"] == ids[0]
+    report = cat.dedup("support", dry_run=True)
+    assert report.removed == 2 and report.run_id is None
+    assert report.examples[0].keep.record_id == ids[0]
     assert set(_status(cat, ids)) == {"active"}
-    assert dedup_runs.list_runs(cat) == []
+    assert cat.dedup_runs() == []
 
 
 def test_undo_restores_and_refuses_twice(cat, tmp_path):
     ids = _load(cat)
-    run_id = dedup_runs.dedup(cat, ["support"])["run_id"]
+    run_id = cat.dedup("support").run_id
     out = tmp_path / "survivors.jsonl"
     cat.export("support", out)
     assert len(out.read_text().splitlines()) == 5
     assert len(cat.export("support", tmp_path / "all.jsonl", include_removed=True) and
                (tmp_path / "all.jsonl").read_text().splitlines()) == 7
-    assert dedup_runs.undo(cat, run_id) == {"run_id": run_id, "restored": 2}
+    assert cat.undo_dedup(run_id).to_dict() == {"run_id": run_id, "restored": 2}
     assert set(_status(cat, ids)) == {"active"}
     with pytest.raises(SynthcatError, match="already undone"):
-        dedup_runs.undo(cat, run_id)
+        cat.undo_dedup(run_id)
     with pytest.raises(SynthcatError, match="unknown dedup run 99"):
-        dedup_runs.undo(cat, 99)
+        cat.undo_dedup(99)
 
 
 def test_against_a_reference_only_the_checked_dataset_loses(cat):
     ref_ids = _load(cat, "eval-set", [TEXTS[3], TEXTS[6]], origin="real")
     new_ids = _load(cat, "fresh", [TEXTS[3].lower(), TEXTS[5], TEXTS[6]])
-    report = dedup_runs.dedup(cat, ["fresh"], against=["eval-set"], keep="first")
-    assert report["removed"] == 2 and report["references"] == 2
+    report = cat.dedup("fresh", against=["eval-set"], keep="first")
+    assert report.removed == 2 and report.references == 2
     assert _status(cat, ref_ids) == ["active", "active"]
     assert _status(cat, new_ids) == ["removed", "active", "removed"]
     with pytest.raises(BadInput, match="both checked and used as reference"):
-        dedup_runs.dedup(cat, ["fresh"], against=["fresh"])
+        cat.dedup("fresh", against=["fresh"])
 
 
 def test_across_datasets_and_keep_policies(cat):
@@ -91,36 +86,38 @@ def test_across_datasets_and_keep_policies(cat):
     a = _load(cat, "a", [short], origin="synthetic", quality=[0.2])
     b = _load(cat, "b", [long_], origin="real", quality=[0.9])
     for policy, kept in (("first", a[0]), ("longest", b[0]), ("quality", b[0]), ("real", b[0])):
-        report = dedup_runs.dedup(cat, ["a", "b"], keep=policy, semantic=False)
-        assert report["removed"] == 1, policy
-        removed = cat.con.execute("SELECT record_id, duplicate_of FROM dedup_removals WHERE run_id = ?",
-                                  [report["run_id"]]).fetchone()
-        assert removed[1] == kept, policy
-        dedup_runs.undo(cat, report["run_id"])
+        report = cat.dedup(["a", "b"], keep=policy, semantic=False)
+        assert report.removed == 1, policy
+        (removed,) = cat.dedup_run(report.run_id).removals
+        assert removed.duplicate_of == kept, policy
+        cat.undo_dedup(report.run_id)
 
 
 def test_into_writes_survivors_with_lineage(cat):
     _load(cat)
-    report = dedup_runs.dedup(cat, ["support"], into="support-clean")
-    assert report["into"] == {"dataset": "support-clean", "rows": 5}
+    report = cat.dedup("support", into="support-clean")
+    assert report.into.to_dict() == {"dataset": "support-clean", "rows": 5}
     ds = cat.dataset("support-clean")
     assert ds.parents == ["support"] and ds.generator == "dedup"
-    links = cat.con.execute("SELECT count(*) FROM lineage WHERE relation = 'deduplicated_from'").fetchone()[0]
-    assert links == 5
-    assert cat.index_status()[0]["in_sync"]
+    assert [(s.relation, s.source_dataset, s.links) for s in cat.lineage("support-clean").links] == [
+        ("deduplicated_from", "support", 5)]
+    copy = next(cat.records("support-clean"))
+    (link,) = cat.lineage(copy.record_id).sources
+    assert link.relation == "deduplicated_from" and cat.record(link.source_record_id).text == copy.text
+    assert cat.index_status()[0].in_sync
     with pytest.raises(DatasetExists):
-        dedup_runs.dedup(cat, ["support"], into="support-clean")
+        cat.dedup("support", into="support-clean")
 
 
 def test_bad_requests(cat):
     _load(cat)
     cat.add_table("tbl", __import__("pandas").DataFrame({"x": [1]}))
     with pytest.raises(BadInput, match="is a table"):
-        dedup_runs.dedup(cat, ["tbl"])
+        cat.dedup("tbl")
     with pytest.raises(BadInput, match="every stage is switched off"):
-        dedup_runs.dedup(cat, ["support"], exact=False, minhash=False, semantic=False)
+        cat.dedup("support", exact=False, minhash=False, semantic=False)
     with pytest.raises(BadInput, match="keep policy"):
-        dedup_runs.dedup(cat, ["support"], keep="random")
+        cat.dedup("support", keep="random")
 
 
 def test_cli_dedup_undo_and_runs(invoke, tmp_path):
@@ -149,10 +146,8 @@ def test_demo_seed_set_planted_copies_all_go(cat):
     data = PROJECT_ROOT / "data"
     cat.import_file(data / "demo_pairs.jsonl", "seed", id_field="id")
     truth = json.loads((data / "demo_pairs_duplicates.json").read_text())
-    run = dedup_runs.dedup(cat, ["seed"])
-    ext = dict(cat.con.execute("SELECT record_id, external_id FROM records").fetchall())
-    removed = {ext[r[0]]: ext[r[1]] for r in cat.con.execute(
-        "SELECT record_id, matched FROM dedup_removals WHERE run_id = ?", [run["run_id"]]).fetchall()}
+    run = cat.dedup("seed")
+    removed = {r.external_id for r in cat.dedup_run(run.run_id, limit=1000).removals}
     for original, copy in truth["exact"] + truth["near"]:
         assert copy in removed or original in removed, (original, copy)
     # The planted near-misses differ only in a plan name and price (word 3-gram Jaccard ~0.75):

@@ -149,7 +149,7 @@ def test_reproducible_with_seed():
     assert a.removed_ids() >= set(range(300, 360))
 
 
-@pytest.mark.parametrize(("kwargs", "field"), [
+@pytest.mark.parametrize(("kwargs", "param"), [
     ({"keep": "newest"}, "keep"),
     ({"minhash_threshold": 1.5}, "minhash_threshold"),
     ({"semantic_threshold": 0}, "semantic_threshold"),
@@ -158,11 +158,11 @@ def test_reproducible_with_seed():
     ({"vectors": np.zeros((5, 3))}, "vectors"),
     ({}, "vectors"),
 ])
-def test_bad_arguments(kwargs, field):
+def test_bad_arguments(kwargs, param):
     items = [DedupItem(1, BASE), DedupItem(2, OTHER)]
     with pytest.raises(BadInput) as err:
         find_duplicates(items, **kwargs)
-    assert err.value.field == field
+    assert err.value.param == param
 
 
 def test_bad_items():

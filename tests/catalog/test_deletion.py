@@ -7,15 +7,11 @@ deletion rule, fails here.
 
 from __future__ import annotations
 
-import json
-
 import pandas as pd
 import pytest
 
-from catalog import dedup_runs
 from catalog.deletion import DATASET_ID_REFERENCES, DATASET_NAME_REFERENCES, RECORD_REFERENCES
 from catalog.errors import SynthcatError
-from catalog.evaluation_runs import evaluate
 from generators.text import jobs as jobstore
 from tests.conftest import SUPPORT_PAIRS, write_jsonl
 
@@ -71,40 +67,37 @@ def test_deleting_a_dataset_leaves_no_mention_of_it_anywhere(cat, tmp_path):
     gen_rows = [{"prompt": p["prompt"], "response": p["response"]} for p in SUPPORT_PAIRS[:3]] + \
         [{"prompt": "Does the Beam plan include a static IP address?", "response": "Yes, one static IPv4."}]
     cat.import_file(write_jsonl(tmp_path / "gen.jsonl", gen_rows), "gen", origin="synthetic")
-    dedup_runs.dedup(cat, [NAME], semantic=False, into="clean")          # a child with lineage
-    dedup_runs.dedup(cat, ["gen"], against=[NAME], semantic=False)      # a run that used it as reference
-    evaluate(cat, "gen", NAME)                                         # an evaluation naming it
+    cat.dedup(NAME, semantic=False, into="clean")                      # a child with lineage
+    cat.dedup("gen", against=[NAME], semantic=False)                   # a run that used it as reference
+    cat.evaluate("gen", NAME)                                          # an evaluation naming it
     cat.add_table("people", pd.DataFrame({"age": [31, 45]}))
     with cat.transaction():
         jobstore.insert_job(cat, jobstore.Job(job_id="gen-test", dataset=NAME, parameters={}, target=1))
     doomed = cat.dataset(NAME)
     survivors = cat.dataset("clean").row_count
-    record_ids = [r[0] for r in cat.con.execute("SELECT record_id FROM records WHERE dataset_id = ?",
-                                                [doomed.dataset_id]).fetchall()]
-    gen_removed = cat.con.execute("SELECT count(*) FROM records WHERE status = 'removed' AND dataset_id = ?",
-                                  [cat.dataset("gen").dataset_id]).fetchone()[0]
+    record_ids = [r.record_id for r in cat.records(NAME, include_removed=True)]
+    gen_removed = cat.dataset("gen").removed
     assert gen_removed == 3
     assert _mentions(cat, NAME, doomed.dataset_id, record_ids)  # the scan does find the references
 
     with pytest.raises(SynthcatError, match="parent of 'clean'"):
         cat.delete(NAME)
     result = cat.delete(NAME, force=True)
-    assert result["children"] == [{"dataset": "clean", "lineage_links": survivors}]
+    assert [c.to_dict() for c in result.children] == [{"dataset": "clean", "lineage_links": survivors}]
     assert _mentions(cat, NAME, doomed.dataset_id, record_ids) == []
 
     # what was not the deleted dataset's is intact: gen's records stay removed by their run, which
     # still undoes; the child keeps its records; the table is untouched
-    runs = dedup_runs.list_runs(cat)
-    assert [r["datasets"] for r in runs] == [["gen"]] and runs[0]["parameters"]["deleted_datasets"] == 1
-    assert dedup_runs.undo(cat, runs[0]["run_id"])["restored"] == gen_removed
+    runs = cat.dedup_runs()
+    assert [r.datasets for r in runs] == [["gen"]] and runs[0].parameters["deleted_datasets"] == 1
+    assert cat.undo_dedup(runs[0].run_id).restored == gen_removed
     assert cat.dataset("clean").row_count == survivors and cat.dataset("clean").parents == []
-    assert cat.read_table("people")["age"].tolist() == [31, 45]
+    assert cat.table("people")["age"].tolist() == [31, 45]
     # ids are never handed out again, so nothing left over can point at a newcomer
     cat.add_records(NAME, [{"text": "a new dataset under the old name"}], embed=False)
     newcomer = cat.dataset(NAME)
     assert newcomer.dataset_id > doomed.dataset_id
-    new_ids = [r[0] for r in cat.con.execute("SELECT record_id FROM records WHERE dataset_id = ?",
-                                             [newcomer.dataset_id]).fetchall()]
+    new_ids = [r.record_id for r in cat.records(NAME)]
     assert min(new_ids) > max(record_ids)
-    assert json.loads(json.dumps(cat.show(NAME)))["status_counts"] == {"active": 1}
-    assert "section:evaluations" not in cat.show(NAME)
+    assert cat.show(NAME).status_counts == {"active": 1}
+    assert cat.show(NAME).evaluations == []

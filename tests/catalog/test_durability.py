@@ -54,9 +54,9 @@ def test_sigkill_mid_import_keeps_all_or_nothing(catalog_dir, pairs_file, tmp_pa
     with open_catalog(catalog_dir) as cat:
         names = [d.name for d in cat.datasets()]
         assert names == ["before"]
-        assert cat.con.execute("SELECT count(*) FROM records").fetchone()[0] == 5
+        assert cat.dataset("before").row_count == 5 and len(list(cat.records("before"))) == 5
         status = cat.index_status()[0]
-        assert status["in_sync"] and status["records_in_index"] == 5
+        assert status.in_sync and status.records_in_index == 5
 
 
 def test_sigkill_between_commit_and_faiss_write_is_repaired_on_open(catalog_dir, pairs_file, tmp_path):
@@ -79,11 +79,11 @@ def test_sigkill_between_commit_and_faiss_write_is_repaired_on_open(catalog_dir,
     with open_catalog(catalog_dir) as cat:
         assert {d.name for d in cat.datasets()} == {"before", "late"}
         stale = cat.index_status()[0]
-        assert not stale["in_sync"] and stale["records_in_duckdb"] == 12
+        assert not stale.in_sync and stale.records_in_duckdb == 12
         from catalog.vector_index import VectorIndex
 
         assert VectorIndex(cat, "all-MiniLM-L6-v2").load().ntotal == 12
-        assert cat.index_status()[0]["in_sync"]
+        assert cat.index_status()[0].in_sync
 
 
 def test_second_writer_gets_catalog_in_use(catalog_dir, pairs_file, invoke):

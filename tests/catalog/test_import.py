@@ -22,15 +22,16 @@ def test_pairs_are_detected_and_embedded_once_per_distinct_text(cat, pairs_file)
     ds = cat.dataset("support")
     assert ds.parameters["mapping"] == {"kind": "pairs", "prompt_field": "prompt", "response_field": "response",
                                         "id_field": "id"}
-    ids = [r[0] for r in cat.con.execute("SELECT external_id FROM records ORDER BY record_id").fetchall()]
-    assert ids == ["p1", "p2", "p3", "p4", "p5"]
+    records = list(cat.records("support"))
+    assert [r.external_id for r in records] == ["p1", "p2", "p3", "p4", "p5"]
+    assert records[2].fields == SUPPORT_PAIRS[2] and records[1].content_hash == records[4].content_hash
 
 
 def test_reimporting_same_texts_reuses_vectors(cat, pairs_file):
     cat.import_file(pairs_file, "a", embed=True)
     second = cat.import_file(pairs_file, "b", embed=True)
     assert second.embedded == 0
-    assert cat.index_status()[0]["records_in_index"] == 10
+    assert cat.index_status()[0].records_in_index == 10
 
 
 @pytest.mark.parametrize("names", [("instruction", "output"), ("question", "answer")])
@@ -45,7 +46,8 @@ def test_common_pair_names_are_detected(cat, tmp_path, names):
 def test_text_fields_are_joined_with_a_space(cat, tmp_path):
     path = write_jsonl(tmp_path / "docs.jsonl", [{"_id": "7", "title": "Aspirin", "text": "Reduces fever."}])
     cat.import_file(path, "docs", id_field="_id", text_fields=["title", "text"], embed=False)
-    assert cat.con.execute("SELECT text, external_id FROM records").fetchone() == ("Aspirin Reduces fever.", "7")
+    (record,) = cat.records("docs")
+    assert (record.text, record.external_id) == ("Aspirin Reduces fever.", "7")
 
 
 def test_conversations_gzip_and_json_array(cat, tmp_path):
@@ -54,7 +56,7 @@ def test_conversations_gzip_and_json_array(cat, tmp_path):
     with gzip.open(gz, "wt") as fh:
         fh.write(json.dumps(convo) + "\n")
     assert cat.import_file(gz, "convos", embed=False).kind == "conversations"
-    assert cat.con.execute("SELECT text FROM records").fetchone()[0] == "user: hi\nassistant: hello!"
+    assert next(cat.records("convos")).text == "user: hi\nassistant: hello!"
     arr = tmp_path / "a.json"
     arr.write_text(json.dumps([{"text": "one"}, {"text": "two"}]))
     assert cat.import_file(arr, "arr", embed=False).rows == 2
@@ -68,16 +70,16 @@ def test_csv_and_parquet_become_typed_tables(cat, tmp_path):
     for name, path in (("csv_table", tmp_path / "t.csv"), ("pq_table", tmp_path / "t.parquet")):
         result = cat.import_file(path, name)
         assert (result.kind, result.rows) == ("table", 2)
-        types = {c["name"]: c["type"] for c in cat.show(name)["columns"]}
+        types = {c.name: c.type for c in cat.show(name).columns}
         assert types["age"] in ("BIGINT", "INTEGER")
         assert types["fee"] == "DOUBLE"
         assert types["since"].startswith("TIMESTAMP") or types["since"] == "DATE"
-        assert cat.read_table(name)["plan"].tolist() == ["basic", "max"]
+        assert cat.table(name)["plan"].tolist() == ["basic", "max"]
 
 
 def _snapshot(cat):
-    return (cat.con.execute("SELECT count(*) FROM datasets").fetchone()[0],
-            cat.con.execute("SELECT count(*) FROM records").fetchone()[0],
+    """What an import adds: datasets, their rows, and stored vectors (the last read from the schema)."""
+    return ([(d.name, d.row_count) for d in cat.datasets()],
             cat.con.execute("SELECT count(*) FROM embeddings").fetchone()[0])
 
 
@@ -135,5 +137,5 @@ def test_duplicate_ids_empty_files_unknown_formats_and_taken_names(cat, tmp_path
 def test_add_records_and_add_table_from_python(cat):
     res = cat.add_records("from-dicts", [{"text": "alpha"}, {"text": "beta"}], origin="synthetic", embed=False)
     assert res.rows == 2 and cat.dataset("from-dicts").origin == "synthetic"
-    rows = cat.add_table("frame", pd.DataFrame({"x": [1, 2, 3]}), origin="synthetic")
-    assert rows == 3 and cat.read_table("frame")["x"].sum() == 6
+    result = cat.add_table("frame", pd.DataFrame({"x": [1, 2, 3]}), origin="synthetic")
+    assert (result.kind, result.rows) == ("table", 3) and cat.table("frame")["x"].sum() == 6

@@ -82,8 +82,7 @@ def test_a_bad_row_falls_back_and_is_named_with_nothing_stored(cat, tmp_path, ba
     with pytest.raises(BadInput) as info:
         cat.import_file(path, "bad", id_field="id", embed=False)
     assert info.value.line == line and info.value.field == field
-    assert cat.con.execute("SELECT count(*) FROM records").fetchone()[0] == 0
-    assert cat.con.execute("SELECT count(*) FROM datasets").fetchone()[0] == 0
+    assert cat.datasets() == []
 
 
 def test_lines_the_bulk_path_cannot_judge_are_still_imported_by_the_row_path(cat, tmp_path):
@@ -113,4 +112,4 @@ def test_invalid_utf8_is_reported_by_the_row_path(cat, tmp_path):
     path.write_bytes(b'{"prompt": "p", "response": "r"}\n{"prompt": "\xff", "response": "r"}\n')
     with pytest.raises(BadInput):
         cat.import_file(path, "u", embed=False)
-    assert cat.con.execute("SELECT count(*) FROM records").fetchone()[0] == 0
+    assert cat.datasets() == []

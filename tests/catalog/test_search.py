@@ -7,7 +7,6 @@ import json
 import pytest
 
 from catalog.errors import BadInput, EmbedderMismatch, UnknownDataset
-from catalog.search import search, search_many
 
 DOCS = [
     {"id": "a1", "topic": "router", "text": "The router reboots every night and the lights go off."},
@@ -32,62 +31,61 @@ def ids(hits):
 
 
 def test_each_mode_finds_its_kind_of_match(loaded):
-    assert ids(search(loaded, "refund payment", mode="keyword", k=2))[0] == "a6"
+    assert ids(loaded.search("refund payment", mode="keyword", k=2))[0] == "a6"
     # no shared words, same meaning: only vectors find it
-    assert ids(search(loaded, "the wifi does not reach the upper floor", mode="vector", k=1)) == ["a3"]
-    hybrid = search(loaded, "router restarting", mode="hybrid", k=3, explain=True)
+    assert ids(loaded.search("the wifi does not reach the upper floor", mode="vector", k=1)) == ["a3"]
+    hybrid = loaded.search("router restarting", mode="hybrid", k=3, explain=True)
     assert {"a1", "b1"} <= set(ids(hybrid))
     assert hybrid[0].explain["keyword"] is not None and hybrid[0].explain["vector"] is not None
-    convex = search(loaded, "router restarting", mode="hybrid", fusion="convex", alpha=0.7, k=2)
+    convex = loaded.search("router restarting", mode="hybrid", fusion="convex", alpha=0.7, k=2)
     assert convex[0].score <= 1.0 and "«router»" in convex[0].snippet
 
 
 def test_filters_apply_inside_each_retriever(loaded):
     for mode in ("keyword", "vector", "hybrid"):
-        hits = search(loaded, "router restarting", mode=mode, k=5, origin="synthetic")
+        hits = loaded.search("router restarting", mode=mode, k=5, origin="synthetic")
         assert ids(hits) == ["b1"], mode
-        hits = search(loaded, "money charged", mode=mode, k=5, field_equals={"topic": "billing"})
+        hits = loaded.search("money charged", mode=mode, k=5, field_equals={"topic": "billing"})
         assert set(ids(hits)) <= {"a2", "a6"} and hits, mode
-        assert set(ids(search(loaded, "router", mode=mode, k=5, datasets=["support"]))) <= {d["id"] for d in DOCS}
-        assert search(loaded, "router", mode=mode, k=5, tags=["nope"]) == []
-    assert search(loaded, "router", mode="keyword", k=5, created_before="2000-01-01") == []
-    assert search(loaded, "router", mode="keyword", k=5, min_quality=0.5) == []
+        assert set(ids(loaded.search("router", mode=mode, k=5, datasets=["support"]))) <= {d["id"] for d in DOCS}
+        assert loaded.search("router", mode=mode, k=5, tags=["nope"]) == []
+    assert loaded.search("router", mode="keyword", k=5, created_before="2000-01-01") == []
+    assert loaded.search("router", mode="keyword", k=5, min_quality=0.5) == []
 
 
 def test_search_follows_imports_deletes_and_dedup(loaded):
-    from catalog.dedup_runs import dedup, undo
 
-    assert "z1" not in ids(search(loaded, "satellite dish", mode="keyword", k=3))
+    assert "z1" not in ids(loaded.search("satellite dish", mode="keyword", k=3))
     loaded.add_records("late", [{"id": "z1", "text": "Can I get a satellite dish installed on the roof?"}],
                        id_field="id")
-    assert ids(search(loaded, "satellite dish", mode="keyword", k=3)) == ["z1"]
-    assert ids(search(loaded, "satellite dish on the roof", mode="vector", k=1)) == ["z1"]
+    assert ids(loaded.search("satellite dish", mode="keyword", k=3)) == ["z1"]
+    assert ids(loaded.search("satellite dish on the roof", mode="vector", k=1)) == ["z1"]
     loaded.delete("late")
     for mode in ("keyword", "vector", "hybrid"):
-        assert "z1" not in ids(search(loaded, "satellite dish", mode=mode, k=3)), mode
+        assert "z1" not in ids(loaded.search("satellite dish", mode=mode, k=3)), mode
     loaded.add_records("copies", [{"id": "c1", "text": DOCS[1]["text"].upper()}], id_field="id")
-    run = dedup(loaded, ["support", "copies"], semantic=False)
-    assert run["removed"] == 1
+    run = loaded.dedup(["support", "copies"], semantic=False)
+    assert run.removed == 1
     for mode in ("keyword", "vector", "hybrid"):
-        found = ids(search(loaded, "charged twice same month invoice", mode=mode, k=5))
+        found = ids(loaded.search("charged twice same month invoice", mode=mode, k=5))
         assert ("a2" in found) != ("c1" in found), mode  # exactly one of the pair is searchable
-    undo(loaded, run["run_id"])
-    assert {"a2", "c1"} <= set(ids(search(loaded, "charged twice same month invoice", mode="keyword", k=5)))
+    loaded.undo_dedup(run.run_id)
+    assert {"a2", "c1"} <= set(ids(loaded.search("charged twice same month invoice", mode="keyword", k=5)))
 
 
 def test_bad_queries_get_clear_answers(loaded):
-    with pytest.raises(BadInput, match="empty query"):
-        search(loaded, "   ")
+    with pytest.raises(BadInput, match="`query`: is empty"):
+        loaded.search("   ")
     with pytest.raises(BadInput, match="only stop words"):
-        search(loaded, "the and of", mode="keyword")
-    assert search(loaded, "the and of", mode="hybrid", k=2)  # vectors still answer
+        loaded.search("the and of", mode="keyword")
+    assert loaded.search("the and of", mode="hybrid", k=2)  # vectors still answer
     with pytest.raises(UnknownDataset):
-        search(loaded, "router", datasets=["missing"])
+        loaded.search("router", datasets=["missing"])
     with pytest.raises(BadInput, match="unknown mode"):
-        search(loaded, "router", mode="fuzzy")
+        loaded.search("router", mode="fuzzy")
     for nasty in ("'; DROP TABLE records; --", 'router" OR 1=1 --', "%_\\'\"", "SELECT * FROM datasets"):
-        search(loaded, nasty, mode="hybrid", k=2)
-    assert loaded.con.execute("SELECT count(*) FROM records").fetchone()[0] == 7
+        loaded.search(nasty, mode="hybrid", k=2)
+    assert sum(d.row_count for d in loaded.datasets()) == 7
 
 
 def test_mixing_embedders_is_refused(loaded):
@@ -105,12 +103,12 @@ def test_mixing_embedders_is_refused(loaded):
     register_embedder(Tiny())
     loaded.add_records("tiny", [{"text": "router"}], embedder="tiny-test")
     with pytest.raises(EmbedderMismatch, match="different embedders"):
-        search(loaded, "router", mode="vector")
-    assert ids(search(loaded, "router", mode="vector", datasets=["tiny"], k=1))
+        loaded.search("router", mode="vector")
+    assert ids(loaded.search("router", mode="vector", datasets=["tiny"], k=1))
 
 
 def test_batch_search(loaded):
-    results = search_many(loaded, ["refund", "relocating flat"], mode="hybrid", k=1)
+    results = loaded.searcher(mode="hybrid").run(["refund", "relocating flat"], k=1)
     assert [ids(r) for r in results] == [["a6"], ["a5"]]
 
 
@@ -129,7 +127,8 @@ def test_cli_search_and_batch(invoke, tmp_path):
     assert invoke("search", "--queries", str(queries), "--k", "1", "--out", str(out)).exit_code == 0
     lines = [json.loads(x) for x in out.read_text().splitlines()]
     assert [(x["query_id"], x["hits"][0]["id"]) for x in lines] == [("q1", "a6"), ("7", "a4")]
-    for args, expected in ((["search", ""], "empty query"), (["search", "x", "--dataset", "nope"], "unknown dataset"),
+    for args, expected in ((["search", ""], "QUERY: is empty"),
+                           (["search", "x", "--dataset", "nope"], "unknown dataset"),
                            (["search"], "either a QUERY")):
         bad = invoke(*args)
         assert bad.exit_code == 1 and expected in bad.output and "Traceback" not in bad.output
@@ -138,10 +137,10 @@ def test_cli_search_and_batch(invoke, tmp_path):
 def test_bm25_over_postings_scores_like_the_fts_macro(cat):
     """BM25 over the in-memory postings ranks and scores exactly as DuckDB's match_bm25, filters (and
     removed records) included; ties are broken by record id."""
-    from catalog.demo import demo_file
     from catalog.search import keyword
     from catalog.search.bm25 import PostingsBM25
     from catalog.search.filters import SearchFilters
+    from synthcat_demo import demo_file
 
     cat.import_file(demo_file("demo_pairs.jsonl"), "demo", origin="real", embed=False)
     cat.con.execute("UPDATE records SET status = 'removed' WHERE record_id % 7 = 0")
@@ -171,11 +170,11 @@ def test_keyword_search_keeps_digits_and_non_latin_letters(cat):
         {"id": "il6", "text": "IL-6 levels rise in β-cells under stress."},
         {"id": "ru", "text": "Роутер не включается после грозы."},
     ], id_field="id", embed=False)
-    assert ids(search(cat, "error 651", mode="keyword", k=1)) == ["e651"]
-    assert ids(search(cat, "678", mode="keyword", k=5)) == ["e678"]
-    assert ids(search(cat, "β cells", mode="keyword", k=5)) == ["il6"]
-    assert ids(search(cat, "роутер", mode="keyword", k=5)) == ["ru"]
-    hit = search(cat, "error 651", mode="keyword", k=1)[0]
+    assert ids(cat.search("error 651", mode="keyword", k=1)) == ["e651"]
+    assert ids(cat.search("678", mode="keyword", k=5)) == ["e678"]
+    assert ids(cat.search("β cells", mode="keyword", k=5)) == ["il6"]
+    assert ids(cat.search("роутер", mode="keyword", k=5)) == ["ru"]
+    hit = cat.search("error 651", mode="keyword", k=1)[0]
     assert "«651»" in hit.snippet
 
 

@@ -148,7 +148,7 @@ def test_load_chat_model_rejects_bad_specs() -> None:
         load_chat_model("openai:")
     with pytest.raises(BadInput, match="no such GGUF"):
         load_chat_model("local:/nonexistent/model.gguf")
-    with pytest.raises(BadInput, match="base-url"):
+    with pytest.raises(BadInput, match="`base_url`: only applies to openai"):
         load_chat_model("local", base_url="http://127.0.0.1:1/v1")
 
 

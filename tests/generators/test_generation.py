@@ -85,8 +85,8 @@ def test_copies_bad_shapes_and_failures_are_rejected_and_counted(cat, fake_endpo
     ds = cat.dataset("gen")
     assert ds.origin == "synthetic" and ds.parents == ["seed"] and ds.generator == "llm-grounded"
     shown = cat.show("gen")
-    assert shown["section:generation"][0]["rejections"]["duplicate_exact"] == 2
-    assert cat.index_status()[0]["in_sync"]
+    assert shown.generation_jobs[0].rejections["duplicate_exact"] == 2
+    assert cat.index_status()[0].in_sync
 
 
 def test_ground_filter_limits_anchors_and_examples(cat, fake_endpoint):
@@ -134,7 +134,7 @@ def test_concurrent_job_keeps_only_the_needed_requests_in_flight(cat, fake_endpo
     # The first three answers fill the target; the other three are counted, not stored.
     assert report.accepted == 3 and report.attempts == 3 and report.usage["surplus"] == 3
     assert cat.dataset("wide").row_count == 3
-    assert cat.show("wide")["section:generation"][0]["usage"]["surplus"] == 3
+    assert cat.show("wide").generation_jobs[0].usage["surplus"] == 3
 
 
 def test_duplicated_grounding_records_give_one_anchor(cat, fake_endpoint):
@@ -241,10 +241,10 @@ def test_openai_backend_against_a_real_llama_server(cat, llama_server):
 def test_cli_rejects_bad_generation_requests(invoke, pairs_file, tmp_path):
     assert invoke("import", str(pairs_file), "--dataset", "seed").exit_code == 0
     cases = [
-        (["--n", "0", "--ground-on", "seed"], "--n must be at least 1"),
+        (["--n", "0", "--ground-on", "seed"], "--n: must be at least 1"),
         (["--n", "2", "--ground-on", "nope"], "unknown dataset 'nope'"),
         (["--n", "2"], "give a --task"),
-        (["--n", "2", "--ground-on", "seed", "--ground-filter", "novalue"], "FIELD=VALUE"),
+        (["--n", "2", "--ground-on", "seed", "--ground-filter", "novalue"], "--ground-filter: expects KEY=VALUE"),
         (["--n", "2", "--task", "x", "--kind", "poems"], "unknown kind"),
         (["--n", "2", "--task", "x", "--model", "mystery:thing"], "unknown model backend"),
     ]

@@ -98,7 +98,6 @@ def test_read_table_keeps_question_marks_unless_told(tmp_path: Path) -> None:
 
 
 def test_synthesizer_load_alias(fitted, tmp_path: Path) -> None:  # noqa: ANN001
-    from generators.tabular import Synthesizer
 
     fitted.save(tmp_path / "m")
-    pd.testing.assert_frame_equal(Synthesizer.load(tmp_path / "m").sample(5, seed=1), fitted.sample(5, seed=1))
+    pd.testing.assert_frame_equal(load_synthesizer(tmp_path / "m").sample(5, seed=1), fitted.sample(5, seed=1))
