@@ -251,6 +251,9 @@ def import_cmd(
     skip_bad: Annotated[Path | None, typer.Option(
         help="Import the valid rows and write each rejected row with its reason to this file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --skip-bad file if it exists.")] = False,
+    pii: Annotated[str, typer.Option(
+        help="Personal data: warn (record it), redact (placeholders like [EMAIL]), refuse (stop), or off.")]
+    = "warn",
     as_json: JsonOpt = False,
 ) -> None:
     """Import a file as a new dataset (all or nothing, unless --skip-bad)."""
@@ -259,7 +262,7 @@ def import_cmd(
                                  prompt_field=prompt_field, response_field=response_field,
                                  messages_field=messages_field, id_field=id_field, quality_field=quality_field,
                                  description=description, tags=tags or (), embed=not no_embed, embedder=embedder,
-                                 skip_bad=skip_bad, force=force, progress=progress)
+                                 skip_bad=skip_bad, force=force, pii=pii, progress=progress)
     if as_json:
         print_json(result)
         return
@@ -273,6 +276,11 @@ def import_cmd(
         err.print(f"skipped {result.rejected} bad rows (details in {result.rejects_file}):", style="yellow")
         for line in result.first_errors:
             err.print(f"  {line}")
+    if result.pii is not None and result.pii.rows_with_pii:
+        verb = "redacted" if result.pii.mode == "redact" else "kept"
+        advice = "" if result.pii.mode == "redact" else "; --pii redact replaces it, --pii refuse stops the import"
+        err.print(f"personal data: {result.pii.describe()} in {result.pii.rows_with_pii} of "
+                  f"{result.pii.rows_scanned} rows, {verb}{advice}", style="yellow")
 
 
 @app.command("export")
@@ -285,11 +293,14 @@ def export_cmd(
     include_removed: Annotated[bool, typer.Option(help="Also export records removed by dedup.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Replace the file (and its sidecar) if it exists.")]
     = False,
+    redact_pii: Annotated[bool, typer.Option(
+        "--redact-pii", help="Replace personal data with placeholders like [EMAIL] in the exported file.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
     """Export a dataset, with a FILE.meta.json sidecar (metadata, origin, lineage, hashes)."""
     with open_catalog(write=False) as cat:
-        result = cat.export(name, out, format=format, include_removed=include_removed, force=force)
+        result = cat.export(name, out, format=format, include_removed=include_removed, force=force,
+                            redact_pii=redact_pii)
     if as_json:
         print_json(result)
     else:
@@ -338,6 +349,9 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
         table.add_row("records", ", ".join(f"{k}: {v}" for k, v in info.status_counts.items()))
     for link in info.lineage:
         table.add_row("lineage", f"{link.links} {link.relation} links to '{link.source_dataset}'")
+    for scan in info.pii_scans:
+        table.add_row("personal data", f"{scan.describe()} in {scan.rows_with_pii} of {scan.rows_scanned} rows "
+                                       f"({'redacted' if scan.mode == 'redact' else 'kept, ' + scan.mode + 'ed'})")
     console.print(table)
     if info.generation_jobs:
         render_table([j.to_dict() for j in info.generation_jobs],

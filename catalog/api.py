@@ -119,13 +119,15 @@ class Catalog(CatalogStore):
                     messages_field: str | None = None, id_field: str | None = None,
                     quality_field: str | None = None, description: str | None = None, tags: Sequence[str] = (),
                     embed: bool = True, embedder: str | None = None, skip_bad: str | os.PathLike | None = None,
-                    force: bool = False, progress: Progress | None = None) -> ImportResult:
+                    force: bool = False, pii: str = "warn", progress: Progress | None = None) -> ImportResult:
         """Import a JSONL (also gzipped), JSON, CSV/TSV or Parquet file as the new dataset ``dataset``.
 
         Text-like records (``kind`` text, pairs or conversations; detected from the fields when not
         given) are embedded unless ``embed=False``; CSV/Parquet files become typed tables unless a
         text option is given. All or nothing, unless ``skip_bad`` names a file for rejected rows
-        (``force`` replaces an existing one).
+        (``force`` replaces an existing one). ``pii`` guards against personal data: ``"warn"``
+        records what it finds, ``"redact"`` replaces it with placeholders such as ``[EMAIL]``,
+        ``"refuse"`` stops the import, ``"off"`` skips the scan (see :mod:`catalog.pii_guard`).
         """
         from catalog.importer import import_file
 
@@ -133,7 +135,7 @@ class Catalog(CatalogStore):
                            text_fields=list(text_fields) if text_fields else None, prompt_field=prompt_field,
                            response_field=response_field, messages_field=messages_field, id_field=id_field,
                            quality_field=quality_field, description=description, tags=tuple(tags), embed=embed,
-                           embedder=embedder, skip_bad=skip_bad, force=force)
+                           embedder=embedder, skip_bad=skip_bad, force=force, pii=pii)
 
     def add_records(self, dataset: str, rows: Iterable[dict], *, origin: str = "real", kind: str | None = None,
                     text_fields: Sequence[str] | None = None, prompt_field: str | None = None,
@@ -142,7 +144,7 @@ class Catalog(CatalogStore):
                     description: str | None = None, tags: Sequence[str] = (), embed: bool = True,
                     embedder: str | None = None, parents: Sequence[str] = (), generator: str | None = None,
                     parameters: dict | None = None, model: str | None = None, seed: int | None = None,
-                    progress: Progress | None = None) -> ImportResult:
+                    pii: str = "warn", progress: Progress | None = None) -> ImportResult:
         """Store in-memory dicts as the new text-like dataset ``dataset`` (same options as
         :meth:`import_file`, plus the lineage of data you made yourself: ``parents``,
         ``generator``, ``parameters``, ``model``, ``seed``)."""
@@ -153,7 +155,7 @@ class Catalog(CatalogStore):
                            response_field=response_field, messages_field=messages_field, id_field=id_field,
                            quality_field=quality_field, description=description, tags=tuple(tags), embed=embed,
                            embedder=embedder, parents=tuple(parents), generator=generator, parameters=parameters,
-                           model=model, seed=seed, progress=progress)
+                           model=model, seed=seed, pii=pii, progress=progress)
 
     def add_table(self, dataset: str, frame: pd.DataFrame, *, origin: str = "real", description: str | None = None,
                   tags: Sequence[str] = (), parents: Sequence[str] = (), generator: str | None = None,
@@ -185,13 +187,16 @@ class Catalog(CatalogStore):
         return delete_dataset(self, dataset, force=force)
 
     def export(self, dataset: str, out: str | os.PathLike, *, format: str | None = None,
-               include_removed: bool = False, sidecar: bool = True, force: bool = False) -> ExportResult:
+               include_removed: bool = False, sidecar: bool = True, force: bool = False,
+               redact_pii: bool = False) -> ExportResult:
         """Write a dataset to ``out`` (.jsonl, .csv, .parquet, or ``format="chat"`` messages) with a
-        ``.meta.json`` sidecar. Never inside the catalog; an existing file only with ``force``."""
+        ``.meta.json`` sidecar. Never inside the catalog; an existing file only with ``force``.
+        ``redact_pii`` replaces personal data with placeholders in the written file (the catalog
+        keeps what it holds) and counts what it replaced in the sidecar."""
         from catalog.exporter import export_dataset
 
         return export_dataset(self, dataset, out, fmt=format, include_removed=include_removed, sidecar=sidecar,
-                              force=force)
+                              force=force, redact_pii=redact_pii)
 
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, datasets: Sequence[str] = (),

@@ -13,6 +13,7 @@ from catalog.results import (
     GenerationJobSummary,
     LineageLink,
     LineageSummary,
+    PiiSummary,
     Record,
     RecordLineage,
 )
@@ -138,4 +139,13 @@ def dataset_info(cat: CatalogStore, name: str, *, sample: int = 3) -> DatasetInf
     return DatasetInfo(dataset=ds, status_counts=status_counts, sample=rows, columns=columns,
                        children=children(cat, name),
                        lineage=lineage_summary(cat, ds.dataset_id) if ds.kind != "table" else [],
-                       generation_jobs=generation_jobs(cat, name), evaluations=evaluations_of(cat, ds))
+                       generation_jobs=generation_jobs(cat, name), evaluations=evaluations_of(cat, ds),
+                       pii_scans=pii_scans(cat, ds.dataset_id))
+
+
+def pii_scans(cat: CatalogStore, dataset_id: int) -> list[PiiSummary]:
+    """The PII guard's scans of a dataset, oldest first."""
+    rows = cat.con.execute("SELECT scan_id, mode, rows_scanned, rows_with_pii, counts FROM pii_scans "
+                           "WHERE dataset_id = ? ORDER BY scan_id", [dataset_id]).fetchall()
+    return [PiiSummary(mode=mode, rows_scanned=int(n), rows_with_pii=int(w), counts=json.loads(c), scan_id=sid)
+            for sid, mode, n, w, c in rows]
