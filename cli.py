@@ -224,6 +224,26 @@ def _cell(value: Any) -> str:
 # --------------------------------------------------------------------------- import / export
 
 
+@app.command("init")
+@handles_errors
+def init_cmd(directory: Annotated[Path | None, typer.Argument(help="Where to make it (default: --catalog).")] = None,
+             encrypt: Annotated[bool, typer.Option(
+                 "--encrypt", help="Encrypt everything on disk with the key in $SYNTHCAT_KEY (or $SYNTHCAT_KEY_FILE).")]
+             = False,
+             as_json: JsonOpt = False) -> None:
+    """Make a new, empty catalog (optionally encrypted at rest)."""
+    from catalog import Catalog
+
+    with Catalog.create(directory or catalog_dir(), encrypt=encrypt) as cat:
+        made = {"catalog": str(cat.directory), "encrypted": cat.encrypted}
+    if as_json:
+        print_json(made)
+    else:
+        console.print(f"made {'an encrypted' if made['encrypted'] else 'a'} catalog at {made['catalog']}"
+                      + ("; every command on it needs $SYNTHCAT_KEY" if made["encrypted"] else ""))
+
+
+
 @app.command("import")
 @handles_errors
 def import_cmd(

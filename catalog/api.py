@@ -54,13 +54,18 @@ class Catalog(CatalogStore):
     left as it was. Errors a user can fix raise :class:`catalog.errors.SynthcatError`."""
 
     @classmethod
-    def create(cls, directory: str | os.PathLike, *, exist_ok: bool = False) -> Catalog:
-        """Make a new, empty catalog in ``directory`` (refused if one is there, unless ``exist_ok``)."""
+    def create(cls, directory: str | os.PathLike, *, exist_ok: bool = False, encrypt: bool = False,
+               key: str | None = None) -> Catalog:
+        """Make a new, empty catalog in ``directory`` (refused if one is there, unless ``exist_ok``).
+
+        ``encrypt=True`` encrypts everything it keeps on disk under ``key`` (else ``SYNTHCAT_KEY``
+        or ``SYNTHCAT_KEY_FILE``); every later open needs the same key. See :mod:`catalog.encryption`.
+        """
         path = resolve_catalog_dir(directory)
         if (path / DB_FILE).exists() and not exist_ok:
             raise SynthcatError(f"a catalog already exists at {path}: open it with Catalog.open, or pass "
                                 "exist_ok=True")
-        return cls.open(path, create=True)
+        return cls.open(path, create=True, encrypt=encrypt, key=key)
 
     # ------------------------------------------------------------------------------- reading
     def show(self, name: str, *, sample: int = 3) -> DatasetInfo:
