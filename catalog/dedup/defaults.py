@@ -41,3 +41,13 @@ MINHASH_NGRAM = 3
 MINHASH_UNIT = "word"
 SEMANTIC_THRESHOLD = 0.92
 SEMANTIC_K = 10
+
+# Decontamination (issue 19; reasoning in catalog/dedup/decontaminate.py and eval_index.py, figures in
+# benchmarks/RESULTS.md "Decontamination and pair-aware dedup").
+DECONTAM_NGRAM = 13
+DECONTAM_MIN_NGRAM = 8
+DECONTAM_MIN_WORDS = 10
+DECONTAM_MAX_EVAL_FREQUENCY = 10
+DECONTAM_CUT_WINDOW = 200
+DECONTAM_MAX_PIECES = 10
+DECONTAM_MIN_PIECE_CHARS = 200
