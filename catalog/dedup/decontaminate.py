@@ -23,6 +23,7 @@ record must keep real stretches of clean text, otherwise it is dropped.
 
 from __future__ import annotations
 
+import os
 import time
 from collections import defaultdict
 from collections.abc import Sequence
@@ -47,6 +48,7 @@ from catalog.errors import BadInput
 
 MODES = ("drop", "cut", "flag")
 BATCH_TEXTS = 20_000
+MAX_WORKERS = 4     # threads scanning batches by default (capped by the machine's cores)
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,10 @@ class ContaminatedRecord:
 
 @dataclass(frozen=True)
 class EvalSetReport:
-    """Per evaluation set: its size, what was indexed, and what the checked data hit."""
+    """Per evaluation set: its size, what was indexed (records with enough words, distinct
+    n-grams, n-grams left out as too frequent), and what the checked data hit: checked records
+    with a match, distinct evaluation n-grams matched, and distinct evaluation records named by
+    the matches (an n-gram several records share names the first of them)."""
 
     name: str
     records: int
@@ -290,14 +295,16 @@ def decontaminate(texts: Sequence[str], against: Sequence[EvalSet], *, ids: Sequ
                   max_eval_frequency: int | None = DECONTAM_MAX_EVAL_FREQUENCY,
                   max_dataset_frequency: int | None = None, cut_window: int = DECONTAM_CUT_WINDOW,
                   max_pieces: int = DECONTAM_MAX_PIECES, min_piece_chars: int = DECONTAM_MIN_PIECE_CHARS,
-                  batch_size: int = BATCH_TEXTS, workers: int = 1, seed: int = 0,
+                  batch_size: int = BATCH_TEXTS, workers: int | None = None, seed: int = 0,
                   index: EvalIndex | None = None) -> DecontaminationResult:
     """Find the records of ``texts`` that share an n-gram with an evaluation set in ``against``.
 
     ``ids`` name the records (default: positions). ``index`` reuses an index from
     :func:`~catalog.dedup.eval_index.build_eval_index` (then ``against`` and the index parameters
     are taken from it). ``max_dataset_frequency`` (off by default) ignores an evaluation n-gram
-    found in more than that many checked records, NeMo Curator's rule. Bad input -- no or empty
+    found in more than that many checked records, NeMo Curator's rule. ``workers`` threads scan
+    batches of ``batch_size`` texts (default: the machine's cores, at most 4); the result does not
+    depend on either. Bad input -- no or empty
     evaluation sets, an evaluation set equal to the data, non-string texts, bad parameters --
     raises :class:`BadInput` before any work.
     """
@@ -309,7 +316,8 @@ def decontaminate(texts: Sequence[str], against: Sequence[EvalSet], *, ids: Sequ
     _check_int(max_pieces, "max_pieces", 1)
     _check_int(min_piece_chars, "min_piece_chars", 0)
     _check_int(batch_size, "batch_size", 1)
-    _check_int(workers, "workers", 1)
+    _check_int(workers, "workers", 1, optional=True)
+    workers = workers or min(os.cpu_count() or 1, MAX_WORKERS)
     _check_texts(texts, ids)
     if index is None:
         _check_not_self(texts, against)

@@ -51,3 +51,9 @@ DECONTAM_MAX_EVAL_FREQUENCY = 10
 DECONTAM_CUT_WINDOW = 200
 DECONTAM_MAX_PIECES = 10
 DECONTAM_MIN_PIECE_CHARS = 200
+
+# Pair dedup (issue 19; catalog/dedup/fields.py, benchmarks/pair_dedup.py): pairs are compared on prompt
+# AND response by default; once the prompts are duplicates (thresholds above), the responses only
+# need to say the same thing: word-3-gram Jaccard >= 0.3 or cosine >= 0.8.
+PAIR_RESPONSE_MINHASH_THRESHOLD = 0.3
+PAIR_RESPONSE_SEMANTIC_THRESHOLD = 0.8

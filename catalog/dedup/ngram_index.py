@@ -32,19 +32,21 @@ _BASE_INV = pow(_BASE, -1, 1 << 64)
 _LENGTH_SALT = 0xD6E8FEB86659FD93
 # Values of the two special ids (UNKNOWN, BOUNDARY), in the order window_keys indexes them.
 _SPECIAL_VALUES = np.array([0x5BD1E9955BD1E995, 0xC2B2AE3D27D4EB4F], dtype=np.uint64)
-_POWERS: dict[str, np.ndarray] = {}
+_POWERS: dict[str, tuple[np.ndarray, np.ndarray]] = {}
 
 
 def _powers(n: int) -> tuple[np.ndarray, np.ndarray]:
-    """``B^p`` and ``B^-p`` modulo 2^64 for ``p < n`` (cached, grown by doubling)."""
-    have = _POWERS.get("up")
-    if have is None or len(have) < n:
-        size = max(n, 2 * (0 if have is None else len(have)), 1 << 16)
+    """``B^p`` and ``B^-p`` modulo 2^64 for ``p < n`` (cached, grown by doubling; the pair is
+    replaced in one step, so threads scanning batches at once never see a half-grown cache)."""
+    have = _POWERS.get("pair")
+    if have is None or len(have[0]) < n:
+        size = max(n, 2 * (0 if have is None else len(have[0])), 1 << 16)
         up = np.full(size, _BASE, dtype=np.uint64)
         down = np.full(size, _BASE_INV, dtype=np.uint64)
         up[0] = down[0] = 1
-        _POWERS["up"], _POWERS["down"] = np.cumprod(up), np.cumprod(down)
-    return _POWERS["up"][:n], _POWERS["down"][:n]
+        have = (np.cumprod(up), np.cumprod(down))
+        _POWERS["pair"] = have
+    return have[0][:n], have[1][:n]
 
 
 class Vocabulary:
