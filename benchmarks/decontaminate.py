@@ -5,20 +5,24 @@ evaluation records (13-40 words, default 100k). Words are drawn from the word fr
 shared corpora (SciFact, MRPC, STS-B: ~56k distinct words, Zipf-like), with commas, full stops and
 capitals sprinkled in; ``--planted-share`` of the texts carry one evaluation record pasted in
 (half of them with a case/whitespace/punctuation edit), which gives a recall check at scale.
-Each configuration runs in its own process, which regenerates the same data from the seed
-(generation is not timed) and reports wall and CPU time and peak RSS (before and after). The
+The data is generated once (not timed) and stored; each configuration runs in its own process,
+which loads it and reports wall and CPU time and the resident memory before and at peak (sampled
+every 20 ms). With ``--lock FILE`` only the timed phases hold the lock. The
 baseline is a straightforward Python set of n-gram tuples over the same tokens (``space``
 punctuation only); it runs on the first ``--baseline-texts`` texts and is extrapolated linearly
 to the full size when that is smaller (the output says so).
 
 ``quality``: the planted sets of ``benchmarks/make_contamination.py`` -- set A: SciFact abstract
 sentences as evaluation records, MRPC + STS-B sentences as filler; set B: the reverse, another
-seed; set C: like A but with evaluation records from 8 words up (where ``min_ngram`` matters).
+seed; set C: like A but with evaluation records from 8 words up (where ``min_ngram`` matters);
+set D: SciFact claims of 13+ words as the benchmark, STS-B as filler (built after the defaults
+were chosen on A-C; it showed the glued-edge-word miss that the trimmed windows fix); set E,
+built last and never tuned on: STS-B as the benchmark, SciFact claims as filler.
 Recall on planted texts, false flags on negatives (sharing phrases of up to 8 words) and on clean
 texts, at the defaults and with one parameter changed at a time; the too-frequent n-gram rules
 (eval-side cap on templated negatives, NeMo's dataset-side cap on repeated leaks); cut mode.
 
-    python benchmarks/decontaminate.py speed --texts 1000000 --eval 100000
+    python benchmarks/decontaminate.py speed --texts 1000000 --eval 100000 --lock /tmp/synthcat-timing.lock
     python benchmarks/decontaminate.py quality --scifact ../shared/datasets/scifact/corpus.jsonl.gz \\
         --mrpc ../shared/datasets/mrpc/msr_paraphrase_train.txt --stsb-dir ../shared/datasets/stsb
 """
@@ -161,9 +165,28 @@ def baseline_flags(texts: list[str], eval_texts: list[str], ngram: int, min_ngra
     return hits
 
 
+def save_data(args, directory: Path) -> None:
+    """Generate the speed data once and store it (Parquet + npy), for the timed child processes."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    eval_texts, texts, planted, _ = speed_data(args)
+    pq.write_table(pa.table({"text": pa.array(eval_texts, pa.large_string())}), directory / "eval.parquet")
+    pq.write_table(pa.table({"text": pa.array(texts, pa.large_string())}), directory / "texts.parquet")
+    np.save(directory / "planted.npy", planted)
+
+
+def load_data(directory: Path) -> tuple[list[str], list[str], np.ndarray]:
+    import pyarrow.parquet as pq
+
+    return (pq.read_table(directory / "eval.parquet").column("text").to_pylist(),
+            pq.read_table(directory / "texts.parquet").column("text").to_pylist(),
+            np.load(directory / "planted.npy"))
+
+
 def run_phase(args) -> dict:
     """One timed configuration (run in a child process by ``speed``)."""
-    eval_texts, texts, planted, _ = speed_data(args)
+    eval_texts, texts, planted = load_data(Path(args.data_dir))
     import gc
 
     gc.collect()
@@ -176,8 +199,10 @@ def run_phase(args) -> dict:
         flagged = baseline_flags(texts[:n], eval_texts, 13, 8)
     else:
         punctuation = "space" if args.phase == "engine-space" else "both"
+        workers = 2 if args.phase == "engine-2threads" else args.workers
         res = decontaminate(texts, [EvalSet("eval", eval_texts)], mode="flag", punctuation=punctuation,
-                            workers=args.workers)
+                            workers=workers)
+        out["workers"] = workers
         flagged = {c.record_id for c in res.contaminated}
         out.update(timings=res.timings, memory=res.memory,
                    eval_sets=[vars(r) for r in res.eval_sets], counts=res.counts)
@@ -192,21 +217,44 @@ def run_phase(args) -> dict:
 
 
 def speed(args) -> dict:
+    """Generate the data (not timed), then run each phase in its own process; with ``--lock``,
+    the phases run while holding that file lock (the shared timing lock), generation does not."""
+    import fcntl
+    import tempfile
+
     result: dict = {"texts": args.texts, "eval_records": args.eval, "workers": args.workers, "phases": {}}
-    for phase in args.phases:
-        cmd = [sys.executable, __file__, "phase", "--phase", phase, *sys.argv[2:]]
-        proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
-        result["phases"][phase] = json.loads(proc.stdout)
+    with tempfile.TemporaryDirectory(prefix="decontam-bench-") as tmp:
+        t0 = time.perf_counter()
+        save_data(args, Path(tmp))
+        result["generate_s"] = round(time.perf_counter() - t0, 1)
+        lock = open(args.lock, "a") if args.lock else None
+        try:
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+            result["load_average_1m_before_phases"] = round(os.getloadavg()[0], 2)
+            for phase in args.phases:
+                cmd = [sys.executable, __file__, "phase", "--phase", phase, "--data-dir", tmp,
+                       "--baseline-texts", str(args.baseline_texts), "--workers", str(args.workers)]
+                proc = subprocess.run(cmd, capture_output=True, text=True, check=True)
+                result["phases"][phase] = json.loads(proc.stdout)
+            result["load_average_1m_after_phases"] = round(os.getloadavg()[0], 2)
+        finally:
+            if lock is not None:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                lock.close()
     ph = result["phases"]
     if "baseline" in ph:
         base = ph["baseline"]
         scale = args.texts / base["texts_checked"]
         base["extrapolated_to_full_wall_s"] = round(base["wall_s"] * scale, 1)
+        base["extrapolated_to_full_cpu_s"] = round(base["cpu_s"] * scale, 1)
         base["extrapolated"] = scale != 1
-        for name in ("engine", "engine-space"):
+        for name in ("engine", "engine-2threads", "engine-space"):
             if name in ph:
                 ph[name]["speedup_vs_baseline_wall"] = round(base["extrapolated_to_full_wall_s"] /
                                                              ph[name]["wall_s"], 2)
+                ph[name]["speedup_vs_baseline_cpu"] = round(base["extrapolated_to_full_cpu_s"] /
+                                                            ph[name]["cpu_s"], 2)
     return result
 
 
@@ -214,11 +262,19 @@ def speed(args) -> dict:
 
 def quality_sets(args) -> dict:
     sci = read_sentences(f"scifact:{args.scifact}")
-    other = read_sentences(f"mrpc:{args.mrpc}") + read_sentences(f"stsb:{args.stsb_dir}")
+    mrpc, stsb = read_sentences(f"mrpc:{args.mrpc}"), read_sentences(f"stsb:{args.stsb_dir}")
+    claims = read_sentences(f"claims:{Path(args.scifact).parent / 'queries.jsonl'}")
     kw = dict(template_share=0.05, repeat_share=0.05)
-    return {"A_scifact_eval_seed1": build_contamination_set(sci, other, seed=1, **kw),
-            "B_mrpc_stsb_eval_seed2": build_contamination_set(other, sci, seed=2, **kw),
-            "C_scifact_eval_8plus_words_seed3": build_contamination_set(sci, other, seed=3, min_eval_words=8, **kw)}
+    return {"A_scifact_eval_seed1": build_contamination_set(sci, mrpc + stsb, seed=1, **kw),
+            "B_mrpc_stsb_eval_seed2": build_contamination_set(mrpc + stsb, sci, seed=2, **kw),
+            "C_scifact_eval_8plus_words_seed3": build_contamination_set(sci, mrpc + stsb, seed=3, min_eval_words=8,
+                                                                        **kw),
+            # not used while choosing the defaults: claims as the benchmark, STS-B as filler
+            "D_claims_eval_stsb_filler_seed4": build_contamination_set(
+                claims, stsb, eval_records=400, planted=400, negatives=400, clean=400, seed=4, **kw),
+            # built after the defaults were fixed: STS-B as the benchmark, SciFact claims as filler
+            "E_stsb_eval_claims_filler_seed5": build_contamination_set(
+                stsb, claims, eval_records=1000, planted=800, negatives=800, clean=400, seed=5, **kw)}
 
 
 def repeated_recall(cs, flagged: set) -> float:
@@ -265,9 +321,11 @@ def main() -> None:
     ap.add_argument("--eval", type=int, default=100_000)
     ap.add_argument("--planted-share", type=float, default=0.01)
     ap.add_argument("--baseline-texts", type=int, default=100_000)
-    ap.add_argument("--phases", nargs="+", default=["engine", "engine-space", "baseline"])
+    ap.add_argument("--phases", nargs="+", default=["engine", "engine-2threads", "engine-space", "baseline"])
     ap.add_argument("--phase", default="engine")
-    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--workers", type=int, default=1)
+    ap.add_argument("--data-dir", default=None, help="(phase) where speed stored the generated data")
+    ap.add_argument("--lock", default=None, help="(speed) hold this file lock while the timed phases run")
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     if args.mode == "phase":

@@ -47,8 +47,8 @@ from catalog.dedup.word_tokens import batch_tokens_modes, token_spans
 from catalog.errors import BadInput
 
 MODES = ("drop", "cut", "flag")
-BATCH_TEXTS = 20_000
-MAX_WORKERS = 4     # threads scanning batches by default (capped by the machine's cores)
+BATCH_TEXTS = 10_000
+MAX_WORKERS = 1     # threads scanning batches by default: a second thread measured no faster (RESULTS.md)
 
 
 @dataclass(frozen=True)
@@ -303,8 +303,8 @@ def decontaminate(texts: Sequence[str], against: Sequence[EvalSet], *, ids: Sequ
     :func:`~catalog.dedup.eval_index.build_eval_index` (then ``against`` and the index parameters
     are taken from it). ``max_dataset_frequency`` (off by default) ignores an evaluation n-gram
     found in more than that many checked records, NeMo Curator's rule. ``workers`` threads scan
-    batches of ``batch_size`` texts (default: the machine's cores, at most 4); the result does not
-    depend on either. Bad input -- no or empty
+    batches of ``batch_size`` texts (default 1: much of the string work holds the GIL, and a second
+    thread measured no faster on 2 cores); the result does not depend on either. Bad input -- no or empty
     evaluation sets, an evaluation set equal to the data, non-string texts, bad parameters --
     raises :class:`BadInput` before any work.
     """

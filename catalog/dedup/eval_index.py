@@ -4,10 +4,12 @@
 (:mod:`catalog.dedup.word_tokens`). A record of at least ``ngram`` tokens contributes its
 ``ngram``-token windows; a shorter record of at least ``min_ngram`` words contributes one n-gram,
 the whole record (GPT-3's rule for short test examples); a record shorter than that is skipped
-and counted. Under the ``space`` mode one word can yield several tokens (``IL-6`` -> ``il 6``,
-a chemical name -> 13 tokens), so a window must also span at least ``min_words``
-whitespace-separated words of the evaluation text: a single long hyphenated term, or a phrase of
-up to ``min_words - 1`` words, is never a match.
+and counted. A record of at most ``ngram`` tokens also contributes itself minus its first and
+minus its last token (when those still have ``min_words`` words), so a copy whose first or last
+word got glued to the surrounding text still matches. Under the ``space`` mode one word can
+yield several tokens (``IL-6`` -> ``il 6``, a chemical name -> 13 tokens), so a window must also
+span at least ``min_words`` whitespace-separated words of the evaluation text: a single long
+hyphenated term, or a phrase of up to ``min_words - 1`` words, is never a match.
 
 **Too-frequent n-grams.** An n-gram held by more than ``max_eval_frequency`` records of one
 evaluation set is left out of the index: "seen" counts *evaluation records*, not matches in the
@@ -130,21 +132,30 @@ class _Windows:
     record: np.ndarray
     position: np.ndarray     # token position in the record
     length: np.ndarray
+    trimmed: np.ndarray      # a record of at most ``ngram`` tokens minus its first or last token
 
 
-def _windows(et: EvalTokens, values: np.ndarray, ngram: int, min_ngram: int) -> _Windows:
-    """All ``ngram``-token windows inside records, plus the whole of each shorter record with at
-    least ``min_ngram`` tokens (words are checked later)."""
+def _windows(et: EvalTokens, values: np.ndarray, ngram: int, min_ngram: int, min_words: int) -> _Windows:
+    """All ``ngram``-token windows inside records; the whole of each shorter record with at least
+    ``min_ngram`` tokens; and, for records of at most ``ngram`` tokens, the record without its
+    first and without its last token when that still has ``min_words`` tokens (words are checked
+    later). The trimmed copies catch a pasted record whose edge word got glued to the text
+    around it ("...in hospitalCarriers of the ..."): a record of exactly ``ngram`` tokens has no
+    other window that survives the loss of one edge token."""
     lens = et.lengths
-    wanted = {ngram} | {int(x) for x in np.unique(lens[(lens >= min_ngram) & (lens < ngram)])}
+    short = (lens >= min_ngram) & (lens < ngram)
+    edge = (lens - 1 >= max(min_ngram, min_words)) & (lens <= ngram)
+    wanted = {ngram} | {int(x) for x in np.unique(lens[short])} | {int(x) - 1 for x in np.unique(lens[edge])}
     parts = []
     for k, (pos, kk) in window_keys(et.flat, values, wanted).items():
         rec = np.searchsorted(et.starts, pos, side="right") - 1
         tpos = pos - et.starts[rec]
-        sel = slice(None) if k == ngram else (tpos == 0) & (lens[rec] == k)
-        parts.append((kk[sel], rec[sel], tpos[sel], np.full(len(kk[sel]), k, np.int64)))
+        whole = np.ones(len(kk), dtype=bool) if k == ngram else (tpos == 0) & (lens[rec] == k)
+        cut = (lens[rec] == k + 1) & edge[rec] & ((tpos == 0) | (tpos == 1))
+        sel = whole | cut
+        parts.append((kk[sel], rec[sel], tpos[sel], np.full(int(sel.sum()), k, np.int64), cut[sel]))
     if not parts:
-        return _Windows(*(np.empty(0, t) for t in (np.uint64, np.int64, np.int64, np.int64)))
+        return _Windows(*(np.empty(0, t) for t in (np.uint64, np.int64, np.int64, np.int64, bool)))
     return _Windows(*(np.concatenate(c) for c in zip(*parts)))
 
 
@@ -190,7 +201,7 @@ def build_eval_index(eval_sets: Sequence[EvalSet], *, ngram: int, min_ngram: int
     stats: list[EvalSetStats] = []
     lengths_used: set[int] = set()
     for s, es in enumerate(eval_sets):
-        wins = {m: _windows(tokens[(s, m)], vocab.values, ngram, min_ngram) for m in range(len(modes))}
+        wins = {m: _windows(tokens[(s, m)], vocab.values, ngram, min_ngram, min_words) for m in range(len(modes))}
         key = np.concatenate([w.key for w in wins.values()])
         rec = np.concatenate([w.record for w in wins.values()])
         # frequency of a key = distinct records of this set holding it (under any mode)
@@ -214,7 +225,7 @@ def build_eval_index(eval_sets: Sequence[EvalSet], *, ngram: int, min_ngram: int
             np.add.at(template, first + w.length[is_frequent], -1)
             template = np.cumsum(template[:-1]) > 0
             content = _content_words(words, offsets, template, w)
-            keep = ~is_frequent & np.where(w.length == ngram, content >= min_words, content >= min_ngram)
+            keep = ~is_frequent & np.where((w.length == ngram) | w.trimmed, content >= min_words, content >= min_ngram)
             parts.append((w.key[keep], w.record[keep], np.full(int(keep.sum()), m, np.int64),
                           w.position[keep], w.length[keep]))
         key, rec, mode_no, tpos, length = (np.concatenate(c) for c in zip(*parts))

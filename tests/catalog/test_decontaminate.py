@@ -107,6 +107,15 @@ def test_short_eval_records_match_whole_and_too_short_ones_are_skipped():
     assert decontaminate([f"News: {ten}."], [bench(ten, Q1)], mode="flag", min_ngram=10).contaminated == []
 
 
+def test_a_thirteen_word_record_glued_to_the_text_before_it_still_matches():
+    q = "Carriers of the alcohol aldehyde dehydrogenase deficiency mutation drink less than others do."
+    assert len(text_tokens(q)) == 13
+    glued = f"Two men were taken to the hospital{q} The end."
+    res = decontaminate([glued], [bench(q, Q1)], mode="flag")
+    assert len(res.contaminated) == 1 and res.contaminated[0].matches[0].ngrams == 1    # 12 of 13 words
+    assert 12 in res.params["ngram_lengths_indexed"]
+
+
 def test_template_ngrams_held_by_many_eval_records_are_ignored():
     template = "Read the following statement carefully and decide whether it is true or false based on evidence:"
     questions = [f"{template} {q}" for q in (Q1, Q2, Q3)] + \
