@@ -24,8 +24,9 @@ Whitespace-separated *chunks* of the original text tokenise independently (NFKC,
 the punctuation mapping never reach across whitespace), which lets :func:`token_spans` give each
 token its character span in the **original** text: exact for ASCII chunks and for chunks whose
 normal form has the chunk's length, otherwise the whole chunk. :func:`batch_tokens` is the fast
-path (one ``str`` pipeline over a whole batch, no offsets); the two agree token for token
-(``tests/catalog/test_decontaminate.py`` checks it on random and Unicode-heavy text).
+path (a whole batch through ``bytes.translate`` and pyarrow's whitespace split, no offsets); the
+two agree token for token (``tests/catalog/test_decontaminate.py`` checks it with hypothesis on
+Unicode-heavy text).
 NUL characters count as whitespace (they separate texts inside a batch).
 """
 
