@@ -580,6 +580,9 @@ def dedup_cmd(
     minhash_threshold: Annotated[float | None, typer.Option(help="Jaccard threshold (default 0.5).")] = None,
     semantic_threshold: Annotated[float | None, typer.Option(help="Cosine threshold (default 0.92).")] = None,
     keep: Annotated[str, typer.Option(help="Per cluster keep: first, longest, quality or real.")] = "first",
+    on: Annotated[str | None, typer.Option(
+        help="Compare on: pairs both (default), prompt, response or text; conversations user_turns (default), "
+             "first_user or text.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would go; change nothing.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
@@ -598,7 +601,7 @@ def dedup_cmd(
             punctuation_blind=punctuation_blind,
             minhash_threshold=minhash_threshold if minhash_threshold is not None else defaults.MINHASH_THRESHOLD,
             semantic_threshold=semantic_threshold if semantic_threshold is not None else defaults.SEMANTIC_THRESHOLD,
-            keep=keep, dry_run=dry_run, out=out, into=into, force=force)
+            keep=keep, dry_run=dry_run, out=out, into=into, force=force, on=on)
     if as_json:
         print_json(report)
         return

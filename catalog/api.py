@@ -246,18 +246,23 @@ class Catalog(CatalogStore):
               minhash_threshold: float = dedup_defaults.MINHASH_THRESHOLD,
               semantic_threshold: float = dedup_defaults.SEMANTIC_THRESHOLD, keep: str = "first",
               dry_run: bool = False, into: str | None = None, out: str | os.PathLike | None = None,
-              force: bool = False, seed: int = 1) -> DedupReport:
+              force: bool = False, seed: int = 1, on: str | None = None) -> DedupReport:
         """Remove duplicates within and across ``datasets`` (records of ``against`` are references,
         never removed): exact, then MinHash near-duplicates, then semantic. Removals are stored and
         reversible (:meth:`undo_dedup`); ``into`` copies the survivors to a new dataset, ``out``
-        exports them. ``dry_run`` reports what would go and changes nothing."""
+        exports them. ``dry_run`` reports what would go and changes nothing.
+
+        ``on`` chooses what is compared (:mod:`catalog.dedup.fields`): for pairs ``"both"`` (the
+        default: prompt *and* response must be duplicates, so two questions sharing a canned answer
+        both stay), ``"prompt"``, ``"response"`` or ``"text"``; for conversations ``"user_turns"``
+        (default), ``"first_user"`` or ``"text"``. Datasets of several kinds compare whole texts."""
         from catalog.dedup_runs import dedup
 
         names = [datasets] if isinstance(datasets, str) else list(datasets)
         return dedup(self, names, against=list(against), exact=exact, minhash=minhash, semantic=semantic,
                      punctuation_blind=punctuation_blind, minhash_threshold=minhash_threshold,
                      semantic_threshold=semantic_threshold, keep=keep, dry_run=dry_run,
-                     out=os.fspath(out) if out is not None else None, into=into, seed=seed, force=force)
+                     out=os.fspath(out) if out is not None else None, into=into, seed=seed, force=force, on=on)
 
     def dedup_runs(self) -> list[DedupRun]:
         """Every dedup run, oldest first."""

@@ -65,12 +65,12 @@ def resolve_on(kind: str, on: str | None) -> str:
     """The ``on`` value to use for records of ``kind`` (the kind's default for ``None``);
     :class:`BadInput` naming the choices when ``on`` does not fit the kind."""
     if kind not in ON_CHOICES:
-        raise BadInput(f"records of kind '{kind}' cannot be deduplicated (tables are not text)", field="kind")
+        raise BadInput(f"records of kind '{kind}' cannot be deduplicated (tables are not text)", param="kind")
     if on is None:
         return DEFAULT_ON[kind]
     if on not in ON_CHOICES[kind]:
-        raise BadInput(f"--on {on} does not fit {kind} records; choose one of {', '.join(ON_CHOICES[kind])}",
-                       field="on")
+        raise BadInput(f"{on!r} does not fit {kind} records; choose one of {', '.join(ON_CHOICES[kind])}",
+                       param="on")
     return on
 
 
@@ -101,8 +101,7 @@ def dedup_text(fields: dict, mapping: FieldMapping, on: str) -> str:
     """
     on = resolve_on(mapping.kind, on)
     if on == "both":
-        raise BadInput("--on both compares two texts per record: use pair_texts / find_pair_duplicates",
-                       field="on")
+        raise BadInput("both compares two texts per record: use pair_texts / find_pair_duplicates", param="on")
     if on == "text":
         return row_text(fields, mapping)
     if mapping.kind == "pairs":
@@ -126,7 +125,8 @@ def dedup_texts(rows: Sequence[dict], mapping: FieldMapping, on: str, *,
             out.append(dedup_text(fields, mapping, on))
         except FieldError as exc:
             who = ids[k] if ids is not None else k
-            raise BadInput(f"record {who!r}: {exc.reason} (needed for --on {on})", field=exc.field) from None
+            raise BadInput(f"record {who!r}: {exc.reason} (needed to compare records on {on})",
+                           field=exc.field) from None
     return out
 
 
@@ -134,7 +134,7 @@ def pair_texts(rows: Sequence[dict], mapping: FieldMapping, *,
                ids: Sequence[Any] | None = None) -> tuple[list[str], list[str]]:
     """Prompts and responses of pair records, for ``on="both"``."""
     if mapping.kind != "pairs":
-        raise BadInput(f"--on both needs pairs, not {mapping.kind} records", field="on")
+        raise BadInput(f"both needs pairs, not {mapping.kind} records", param="on")
     return dedup_texts(rows, mapping, "prompt", ids=ids), dedup_texts(rows, mapping, "response", ids=ids)
 
 
@@ -171,13 +171,13 @@ def find_pair_duplicates(items: Sequence[DedupItem], responses: Sequence[str], *
     arguments go to :func:`~catalog.dedup.engine.find_duplicates`.
     """
     if len(responses) != len(items):
-        raise BadInput(f"{len(responses)} responses for {len(items)} prompts", field="responses")
+        raise BadInput(f"{len(responses)} responses for {len(items)} prompts", param="responses")
     for value, name in ((response_minhash_threshold, "response_minhash_threshold"),
                         (response_semantic_threshold, "response_semantic_threshold")):
         if not isinstance(value, (int, float)) or isinstance(value, bool) or not 0.0 < float(value) <= 1.0:
-            raise BadInput(f"must be a number in (0, 1], got {value!r}", field=name)
+            raise BadInput(f"must be a number in (0, 1], got {value!r}", param=name)
     if response_vectors is not None and np.asarray(response_vectors).shape[0] != len(items):
-        raise BadInput("expected one response vector per item", field="response_vectors")
+        raise BadInput("expected one response vector per item", param="response_vectors")
     prompt_run = find_duplicates(items, vectors=vectors, embed=embed, **kwargs)
     p = dict(prompt_run.params)
     p["response_minhash_threshold"] = float(response_minhash_threshold)
@@ -206,7 +206,7 @@ def find_pair_duplicates(items: Sequence[DedupItem], responses: Sequence[str], *
                 vecs = np.zeros((len(items), got.shape[1]), dtype=np.float32)
                 vecs[members] = got
             else:
-                raise BadInput("the semantic stage needs response vectors or an embed function", field="vectors")
+                raise BadInput("the semantic stage needs response vectors or an embed function", param="vectors")
     from catalog.dedup.clusters import keep_rank
 
     rank = keep_rank(p["keep"], created=np.array([float(k) if it.created is None else float(it.created)
