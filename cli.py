@@ -33,7 +33,7 @@ index_app = typer.Typer(help="Inspect and rebuild the FAISS vector indexes.", no
 app.add_typer(index_app, name="index")
 generate_app = typer.Typer(help="Generate synthetic data: grounded text, or tables.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
-runs_app = typer.Typer(help="List, inspect and undo dedup runs.", no_args_is_help=True)
+runs_app = typer.Typer(help="List, inspect and undo dedup and decontamination runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="dedup-runs")
 
 # Data is printed as plain text: no console markup, emoji codes or highlighting, so a record holding
@@ -622,6 +622,48 @@ def dedup_cmd(
         console.print(f"exported {report.out.rows} survivors to {report.out.out}")
 
 
+@app.command("decontaminate")
+@handles_errors
+def decontaminate_cmd(
+    dataset: Annotated[str, typer.Argument(help="Dataset to check for evaluation text.")],
+    against: Annotated[list[str], typer.Option(
+        "--against", help="Evaluation set: a dataset name or a JSONL/CSV/Parquet file (repeatable).")],
+    ngram: Annotated[int | None, typer.Option(help="Words per n-gram (default 13).")] = None,
+    min_ngram: Annotated[int | None, typer.Option(
+        help="Shorter evaluation texts (down to this many words) match whole (default 8).")] = None,
+    mode: Annotated[str, typer.Option(help="drop (mark removed), cut (store cleaned copies) or flag.")] = "drop",
+    text_fields: Annotated[list[str] | None, typer.Option(
+        "--text-field", help="Field(s) of an evaluation file to read (repeatable; default: detect).")] = None,
+    id_field: Annotated[str | None, typer.Option(help="Id field of an evaluation file.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what matches; change nothing.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Export the surviving records to this file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find benchmark text inside a dataset (13-gram overlap) and drop, cut or flag those records (reversible)."""
+    with open_catalog(write=not dry_run) as cat:
+        report = cat.decontaminate(dataset, against, mode=mode, ngram=ngram, min_ngram=min_ngram,
+                                   text_fields=text_fields, id_field=id_field, dry_run=dry_run, out=out, force=force)
+    if as_json:
+        print_json(report)
+        return
+    done = {"drop": "dropped", "cut": "cut", "flag": "flagged"}[mode]
+    console.print(f"checked {report.checked} records of '{dataset}': {report.contaminated} contain evaluation text"
+                  + ("" if dry_run else f" ({done}: " + ", ".join(f"{k} {v}" for k, v in report.counts.items() if v)
+                     + ")" if report.contaminated else "")
+                  + (f" — run {report.run_id} (undo: synthcat dedup-runs undo {report.run_id})"
+                     if report.run_id and mode != "flag" else ""))
+    render_table([{"eval set": s["name"], "records": s["records"], "indexed": s["indexed_records"],
+                   "too short": s["skipped_short"], "records hit": s["records_hit"], "n-grams hit": s["ngrams_hit"]}
+                  for s in report.eval_sets],
+                 ["eval set", "records", "indexed", "too short", "records hit", "n-grams hit"])
+    for example in report.examples:
+        console.print(f"  #{example.record_id} {example.field} [{example.action}]: {example.ngram!r} "
+                      f"from {example.eval_set}/{example.eval_record}")
+    if report.out is not None:
+        console.print(f"exported {report.out.rows} surviving records to {report.out.out}")
+
+
 @runs_app.command("list")
 @handles_errors
 def dedup_runs_list_cmd(as_json: JsonOpt = False) -> None:
@@ -629,7 +671,7 @@ def dedup_runs_list_cmd(as_json: JsonOpt = False) -> None:
     with open_catalog(write=False) as cat:
         runs = cat.dedup_runs()
     show_rows([r.to_dict() for r in runs],
-              ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
+              ["run_id", "kind", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
               as_json=as_json, empty="no dedup runs yet")
 
 

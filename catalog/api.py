@@ -26,6 +26,7 @@ from catalog.progress import Progress
 from catalog.results import (
     DatasetInfo,
     DatasetLineage,
+    DecontaminationReport,
     DedupReport,
     DedupRun,
     DedupRunDetail,
@@ -264,8 +265,31 @@ class Catalog(CatalogStore):
                      semantic_threshold=semantic_threshold, keep=keep, dry_run=dry_run,
                      out=os.fspath(out) if out is not None else None, into=into, seed=seed, force=force, on=on)
 
+    def decontaminate(self, dataset: str, against: str | Sequence[str], *, mode: str = "drop",
+                      ngram: int | None = None, min_ngram: int | None = None,
+                      text_fields: Sequence[str] | None = None, id_field: str | None = None, dry_run: bool = False,
+                      out: str | os.PathLike | None = None, force: bool = False) -> DecontaminationReport:
+        """Find evaluation (benchmark) text inside the records of ``dataset``: word n-grams
+        (``ngram``, default 13; evaluation texts of ``min_ngram``-12 words match whole) after the
+        exact-dedup normalisation, against each of ``against`` -- catalog datasets, or files
+        (JSONL/CSV/Parquet; ``text_fields`` and ``id_field`` say what to read).
+
+        ``mode``: ``"drop"`` marks contaminated records removed (undo with :meth:`undo_dedup`),
+        ``"cut"`` stores cleaned copies with the matched spans removed, ``"flag"`` only records the
+        matches. ``out`` exports the surviving records. See :mod:`catalog.decontamination_runs`.
+        """
+        from catalog.decontamination_runs import decontaminate_dataset
+        from catalog.dedup import defaults
+
+        return decontaminate_dataset(
+            self, dataset, [against] if isinstance(against, str) else list(against), mode=mode,
+            ngram=defaults.DECONTAM_NGRAM if ngram is None else ngram,
+            min_ngram=defaults.DECONTAM_MIN_NGRAM if min_ngram is None else min_ngram,
+            text_fields=text_fields, id_field=id_field, dry_run=dry_run,
+            out=os.fspath(out) if out is not None else None, force=force)
+
     def dedup_runs(self) -> list[DedupRun]:
-        """Every dedup run, oldest first."""
+        """Every dedup run (decontamination runs too: ``kind``), oldest first."""
         from catalog.dedup_runs import list_runs
 
         return list_runs(self)

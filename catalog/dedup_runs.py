@@ -260,6 +260,9 @@ def undo(cat: CatalogStore, run_id: int) -> UndoResult:
         restored = cat.con.execute(
             "UPDATE records SET status = 'active' WHERE status = 'removed' AND record_id IN "
             "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id]).fetchone()[0]
+        # a decontamination run's cleaned copies go when their originals come back
+        cat.con.execute("UPDATE records SET status = 'removed' WHERE record_id IN "
+                        "(SELECT copy_record_id FROM decontam_cuts WHERE run_id = ?)", [run_id])
         cat.con.execute("UPDATE dedup_runs SET undone_at = now() WHERE run_id = ?", [run_id])
         cat.set_meta("records_state", f"undo-{run_id}-{time.time_ns()}")
     return UndoResult(run_id=run_id, restored=int(restored))
@@ -268,9 +271,13 @@ def undo(cat: CatalogStore, run_id: int) -> UndoResult:
 def list_runs(cat: CatalogStore) -> list[DedupRun]:
     rows = cat.con.execute("SELECT run_id, datasets, against, parameters, counts, removed, created_at, undone_at "
                            "FROM dedup_runs ORDER BY run_id").fetchall()
-    return [DedupRun(run_id=r[0], datasets=list(r[1]), against=list(r[2]), removed=r[5], counts=json.loads(r[4]),
-                     parameters=json.loads(r[3]), created_at=str(r[6]), undone_at=str(r[7]) if r[7] else None)
-            for r in rows]
+    runs = []
+    for r in rows:
+        parameters = json.loads(r[3])
+        runs.append(DedupRun(run_id=r[0], datasets=list(r[1]), against=list(r[2]), removed=r[5],
+                             counts=json.loads(r[4]), parameters=parameters, created_at=str(r[6]),
+                             undone_at=str(r[7]) if r[7] else None, kind=parameters.get("kind", "dedup")))
+    return runs
 
 
 def show_run(cat: CatalogStore, run_id: int, *, limit: int = 50) -> DedupRunDetail:

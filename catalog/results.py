@@ -279,6 +279,40 @@ class DedupReport(Result):
 
 
 @dataclasses.dataclass
+class DecontaminationExample(Result):
+    """A contaminated record: what happens to it, and its first match (field, evaluation set and
+    record, the n-gram, its character span in the field)."""
+
+    record_id: int
+    action: str
+    field: str
+    eval_set: str
+    eval_record: str
+    ngram: str
+    start: int
+    end: int
+
+
+@dataclasses.dataclass
+class DecontaminationReport(Result):
+    """A decontamination run (or dry run): records checked and contaminated, what was done
+    (drop / cut / flag counts), per evaluation set what was indexed and hit, examples."""
+
+    dataset: str
+    against: list[str]
+    checked: int
+    contaminated: int
+    counts: dict[str, int]
+    eval_sets: list[dict]
+    parameters: dict
+    dry_run: bool
+    examples: list[DecontaminationExample]
+    run_id: int | None = None
+    seconds: float = 0.0
+    out: ExportResult | None = None
+
+
+@dataclasses.dataclass
 class DedupRun(Result):
     run_id: int
     datasets: list[str]
@@ -288,6 +322,7 @@ class DedupRun(Result):
     parameters: dict
     created_at: str
     undone_at: str | None
+    kind: str = "dedup"  # or "decontaminate"
 
 
 @dataclasses.dataclass

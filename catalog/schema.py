@@ -190,6 +190,31 @@ CREATE TABLE pii_findings (
 );
 """
 
+M007_DECONTAMINATION = """
+-- Every match a decontamination run found: the record and field, the evaluation set and record,
+-- the first matching n-gram, the character span in the field, the distinct n-grams it covers, how
+-- many evaluation records hold the n-gram, and what was done with the record.
+CREATE TABLE decontam_matches (
+    run_id INTEGER NOT NULL,
+    record_id BIGINT NOT NULL,
+    field VARCHAR NOT NULL,
+    eval_set VARCHAR,  -- NULL once an evaluation dataset is deleted
+    eval_record VARCHAR,
+    ngram VARCHAR NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    ngrams INTEGER NOT NULL,
+    eval_frequency INTEGER NOT NULL,
+    action VARCHAR NOT NULL
+);
+-- The cleaned copy a cut stored for a record (undo removes the copy and restores the record).
+CREATE TABLE decontam_cuts (
+    run_id INTEGER NOT NULL,
+    record_id BIGINT NOT NULL,
+    copy_record_id BIGINT NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_generation_jobs", M002_GENERATION_JOBS),
@@ -197,6 +222,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] 
     ("m004_evaluations", M004_EVALUATIONS),
     ("m005_dataset_ids", m005_dataset_ids),
     ("m006_pii", M006_PII),
+    ("m007_decontamination", M007_DECONTAMINATION),
 ]
 
 

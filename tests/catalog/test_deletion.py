@@ -16,7 +16,7 @@ from generators.text import jobs as jobstore
 from tests.conftest import SUPPORT_PAIRS, write_jsonl
 
 NAME = "zz-doomed-seed"
-RECORD_COLUMNS = {"record_id", "source_record_id", "duplicate_of", "matched"}
+RECORD_COLUMNS = {"record_id", "source_record_id", "duplicate_of", "matched", "copy_record_id"}
 DATASET_COLUMNS = {"dataset_id", "synthetic_id", "real_id", "holdout_id", "dataset_ids", "against_ids"}
 
 
@@ -77,6 +77,8 @@ def test_deleting_a_dataset_leaves_no_mention_of_it_anywhere(cat, tmp_path):
     cat.dedup(NAME, semantic=False, into="clean")                      # a child with lineage
     cat.dedup("gen", against=[NAME], semantic=False)                   # a run that used it as reference
     cat.evaluate("gen", NAME)                                          # an evaluation naming it
+    cat.decontaminate("gen", NAME, mode="flag")                        # its records as an evaluation set
+    cat.decontaminate(NAME, "gen", mode="flag")                        # its own records flagged
     cat.import_file(_people_csv(tmp_path), "people")  # a table whose scan found an email
     with cat.transaction():
         jobstore.insert_job(cat, jobstore.Job(job_id="gen-test", dataset=NAME, parameters={}, target=1))
