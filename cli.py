@@ -709,7 +709,7 @@ def generate_text_cmd(
         judge=judge, judge_base_url=judge_base_url, max_tokens_total=max_tokens_total, price_in=price_in,
         price_out=price_out, **({"cosine_threshold": novelty_threshold} if novelty_threshold is not None else {}))
     config.validate()
-    chat = load_chat_model(model, base_url=base_url, threads=threads) if model.startswith("local") else \
+    chat = load_chat_model(model, threads=threads, parallel=concurrency) if model.startswith("local") else \
         load_chat_model(model, base_url=base_url)
     judge_chat = load_chat_model(judge, threads=threads) if judge and judge.startswith("local") else None
     with open_catalog(write=True) as cat, RichProgress() as progress:
@@ -873,6 +873,13 @@ def _render_evaluation(result: dict) -> None:
         pii = (result.get("pii") or {}).get("synthetic") or {}
         if "texts_with_pii" in pii:
             rows.append(("texts with PII", pii["texts_with_pii"]))
+        scores = result.get("quality_scores") or {}
+        if scores.get("scored"):
+            rows += [("quality score mean", scores["mean"]),
+                     ("quality score p10 / median / p90", f"{scores['p10']:.3g} / {scores['p50']:.3g} / "
+                                                         f"{scores['p90']:.3g}")]
+        if (scores.get("judge") or {}).get("n") or (scores.get("judge") or {}).get("failed"):
+            rows.append(("judge scores 1-5 (failed)", f"{scores['judge']['counts']} ({scores['judge']['failed']})"))
     table = Table("metric", "value", title=f"{result['datasets']['synthetic']} vs {result['datasets']['real']}")
     for name, value in rows:
         table.add_row(name, _cell(value))

@@ -34,8 +34,11 @@ def _target_format(out: Path, fmt: str | None) -> str:
 def _write_jsonl(cat: Catalog, dataset_id: int, out, mapping: FieldMapping, chat: bool,
                  include_removed: bool) -> tuple[list[int], list[str]]:
     status = "" if include_removed else "AND status = 'active'"
+    # Generated records carry their quality score (and an LLM judge's rationale) as fields of their own.
     cur = cat.con.execute(
-        f"SELECT record_id, content_hash, fields FROM records WHERE dataset_id = ? {status} ORDER BY record_id",
+        f"SELECT r.record_id, r.content_hash, r.fields, r.quality_score, p.record_id IS NOT NULL, p.judge_rationale "
+        f"FROM records r LEFT JOIN generation_provenance p USING (record_id) WHERE r.dataset_id = ? {status} "
+        "ORDER BY r.record_id",
         [dataset_id],
     )
     ids: list[int] = []
@@ -45,12 +48,18 @@ def _write_jsonl(cat: Catalog, dataset_id: int, out, mapping: FieldMapping, chat
         if not rows:
             break
         lines = []
-        for record_id, chash, fields in rows:
+        for record_id, chash, fields, quality, generated, rationale in rows:
             ids.append(record_id)
             hashes.append(chash)
             if chat:
                 lines.append(json.dumps({"messages": chat_messages(json.loads(fields), mapping)},
                                         ensure_ascii=False))
+            elif generated and quality is not None:
+                row = json.loads(fields)
+                row.setdefault("quality", quality)
+                if rationale:
+                    row.setdefault("quality_rationale", rationale)
+                lines.append(json.dumps(row, ensure_ascii=False))
             else:
                 lines.append(fields)
         out.write("\n".join(lines) + "\n")

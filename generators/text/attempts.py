@@ -17,8 +17,10 @@ the user gave a ``--template`` (a template writes whole samples).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 
+from catalog.dedup.normalize import normalize_text
 from catalog.record_mapping import FieldMapping, chat_messages, pair_of
 from generators.text.novelty import jaccard, word_shingles
 from generators.text.prompting import (
@@ -88,6 +90,14 @@ class Planner:
         self.template = template
         self.task = config.task or f"more examples like those in {', '.join(config.ground_on)}"
         self.accepted_prompts: list[set] = []
+        # Every grounding prompt, normalised: a new prompt equal to one of them is no new prompt
+        # (the examples shown are checked for near copies too, but they are only k of them).
+        self.known_prompts: set[str] = set()
+        if strategy == "two_step":
+            for _rid, did, text, fields in retriever.grounding_rows():
+                prompt = example_fields(text, json.loads(fields or "{}"), kinds[did], mappings[did])[0].get("prompt")
+                if prompt:
+                    self.known_prompts.add(normalize_text(prompt))
 
     def _retrieve(self, query: str) -> list[GroundingHit]:
         cfg = self.config
@@ -134,6 +144,8 @@ class Planner:
             raise SampleRejected("unfilled_slot", f"prompt: {defect}")
         if self.copies_a_source(prompt, attempt):
             raise SampleRejected("copied_prompt", "the prompt repeats the anchor or an example")
+        if normalize_text(prompt) in self.known_prompts:
+            raise SampleRejected("duplicate_prompt", "the prompt is a grounding record's prompt")
         mine = word_shingles(prompt)
         limit = self.config.prompt_copy_threshold
         if any(jaccard(mine, other) >= limit for other in self.accepted_prompts):

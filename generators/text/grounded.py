@@ -77,6 +77,7 @@ class GenerationConfig:
     price_out: float | None = None
     judge: str | None = None
     judge_base_url: str | None = None
+    judge_max_tokens: int = 200
 
     def validate(self) -> None:
         if self.n < 1:
@@ -508,7 +509,16 @@ def load_judge(config: GenerationConfig, judge_model=None):
     model = judge_model or load_chat_model(config.judge, base_url=config.judge_base_url
                                            if config.judge.startswith("openai:") else None)
     task = config.task or f"more examples like those in {', '.join(config.ground_on)}"
-    return Judge(model, task=task)
+    return Judge(model, task=task, max_tokens=config.judge_max_tokens)
+
+
+def _load_model(config: GenerationConfig):
+    """The job's chat model: a local one gets as many parallel slots as the job's concurrency."""
+    from generators.chat import load_chat_model
+
+    if config.model.startswith("local"):
+        return load_chat_model(config.model, parallel=config.concurrency)
+    return load_chat_model(config.model, base_url=config.base_url)
 
 
 def generate_text(cat, config: GenerationConfig, *, model=None, judge_model=None,
@@ -516,10 +526,9 @@ def generate_text(cat, config: GenerationConfig, *, model=None, judge_model=None
     """Run (or, for an existing unfinished job on the same dataset and settings, resume) a generation.
 
     Raises :class:`GenerationIncomplete` (with the report) when the job stops short of its target."""
-    from generators.chat import load_chat_model
 
     config.validate()
-    model = model or load_chat_model(config.model, base_url=config.base_url)
+    model = model or _load_model(config)
     judge = load_judge(config, judge_model)
     job = _start(cat, config, model)
     return _run(cat, job, model, progress, judge)
@@ -532,7 +541,6 @@ def resume_generation(cat, job_id: str, *, model=None, judge_model=None, progres
     A job that stopped at its attempt cap gets a fresh cap on top of what it spent (or
     ``max_attempts`` more); one that stopped at its token budget gets the same budget again on
     top of what it spent, or ``max_tokens_total`` as its new total."""
-    from generators.chat import load_chat_model
 
     job = jobstore.load_job(cat, job_id)
     config = GenerationConfig(**{k: v for k, v in job.parameters.items() if k in GenerationConfig.__dataclass_fields__})
@@ -548,7 +556,7 @@ def resume_generation(cat, job_id: str, *, model=None, judge_model=None, progres
         limits["token_budget"] = max_tokens_total
         job.status = "running" if job.status == "budget" else job.status
     job.usage = dict(job.usage, limits=limits)
-    model = model or load_chat_model(config.model, base_url=config.base_url)
+    model = model or _load_model(config)
     return _run(cat, job, model, progress, load_judge(config, judge_model))
 
 
