@@ -220,6 +220,9 @@ class _Run:
             self.planner.remember(json.loads(fields))
         self.anchors = self._anchors()
         self.base_usage = dict(job.usage)
+        # A model object may already have served earlier runs: count only what this run adds.
+        self.model_start = model.usage.snapshot()
+        self.judge_start = judge.model.usage.snapshot() if judge is not None else {}
         self.limits = dict(job.usage.get("limits") or {})
         self.budget = AttemptBudget(target=job.target, cap=int(self.limits.get("attempt_cap",
                                                                                 self.config.attempt_budget.cap)))
@@ -336,9 +339,9 @@ class _Run:
         return _Accepted(fields, text, vector, attempt, outcome.seed, outcome.attempts, grounded, judged)
 
     def _usage(self, surplus: int) -> dict:
-        usage = _merge_usage(self.base_usage, self.model.usage.snapshot(), surplus)
+        usage = _merge_usage(self.base_usage, _since(self.model_start, self.model.usage.snapshot()), surplus)
         if self.judge is not None or self.base_usage.get("judge"):
-            current = self.judge.model.usage.snapshot() if self.judge is not None else {}
+            current = _since(self.judge_start, self.judge.model.usage.snapshot()) if self.judge is not None else {}
             usage["judge"] = _merge_usage(self.base_usage.get("judge") or {}, current)
             usage["judge"].pop("surplus", None)
         usage["limits"] = dict(self.limits, attempt_cap=self.budget.cap,
@@ -434,6 +437,18 @@ def _quality_score(grounded, verdict) -> float | None:
              verdict.normalized if verdict is not None else None]
     parts = [p for p in parts if p is not None]
     return round(sum(parts) / len(parts), 4) if parts else None
+
+
+def _since(start: dict, now: dict) -> dict:
+    """Usage counters of ``now`` minus those of ``start`` (snapshots of one model's usage)."""
+    out = dict(now)
+    for key in ("calls", "succeeded", "failed", "attempts", "prompt_tokens", "completion_tokens", "total_tokens"):
+        out[key] = now.get(key, 0) - start.get(key, 0)
+    for key in ("failures", "retries"):
+        diff = Counter(now.get(key, {}))
+        diff.subtract(start.get(key, {}))
+        out[key] = {k: v for k, v in diff.items() if v}
+    return out
 
 
 def _merge_usage(base: dict, current: dict, surplus: int = 0) -> dict:
