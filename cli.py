@@ -672,8 +672,8 @@ def generate_text_cmd(
     max_tokens: Annotated[int, typer.Option(help="Token limit per completion.")] = 320,
     threads: Annotated[int | None, typer.Option(help="CPU threads for the local model.")] = None,
     strategy: Annotated[str, typer.Option(
-        help="auto, one_call (whole sample in one request) or two_step (pairs: prompt, then a response "
-             "grounded on the records retrieved for it).")] = "auto",
+        help="auto (= one_call), one_call (whole sample in one request) or two_step (pairs: prompt, then "
+             "a response grounded on the records retrieved for it).")] = "auto",
     judge: Annotated[str | None, typer.Option(
         help="Score each sample 1-5 with an LLM judge: 'local' or 'openai:MODEL'.")] = None,
     judge_base_url: Annotated[str | None, typer.Option(

@@ -47,7 +47,8 @@ def test_two_step_writes_the_prompt_then_a_response_grounded_on_records_retrieve
         said("response", "Open 192.168.1.1 in a browser, log in to the router and set a new password under "
                          "Wireless.", prompt_tokens=80, completion_tokens=20),
     ]
-    report = generate_text(cat, GenerationConfig(dataset="two", n=1, ground_on=["seed"], k=2, seed=1, task="x"),
+    report = generate_text(cat, GenerationConfig(dataset="two", n=1, ground_on=["seed"], k=2, seed=1, task="x",
+                                                 strategy="two_step"),
                            model=fake_model(fake_endpoint))
     assert report.accepted == 1 and report.attempts == 1
     first, second = (r["messages"][-1]["content"] for r in fake_endpoint.requests)
@@ -77,7 +78,8 @@ def test_two_step_rejects_an_echoed_or_broken_prompt_before_asking_for_a_respons
         said("prompt", "Can I move my router to the loft without losing speed?"),
         said("response", "You can, but walls and floors weaken wifi: a mesh point on the landing keeps speed up."),
     ]
-    report = generate_text(cat, GenerationConfig(dataset="two", n=1, ground_on=["seed"], k=4, seed=3, task="x"),
+    report = generate_text(cat, GenerationConfig(dataset="two", n=1, ground_on=["seed"], k=4, seed=3, task="x",
+                                                 strategy="two_step"),
                            model=fake_model(fake_endpoint))
     assert report.accepted == 1 and report.attempts == 3
     # p1's prompt word for word: an echo of an example, or at least of a grounding record's prompt.
