@@ -63,8 +63,16 @@ def generation_section(cat: Catalog, ds) -> dict:
         "ORDER BY created_at", [ds.name]).fetchall()
     if not rows:
         return {}
-    jobs = [{"job_id": j, "status": st, "target": t, "attempts": a, "rejections": json.loads(r),
-             "usage": json.loads(u or "{}")} for j, st, t, a, r, u in rows]
+    jobs = []
+    for j, st, t, a, r, u in rows:
+        usage = json.loads(u or "{}")
+        judge = usage.get("judge") or {}
+        # Tokens of every call of the job (generation and judge), as `generate jobs` counts them.
+        tokens = {key: int(usage.get(key, 0)) + int(judge.get(key, 0)) for key in ("prompt_tokens",
+                                                                                    "completion_tokens")}
+        jobs.append({"job_id": j, "status": st, "target": t, "attempts": a, "rejections": json.loads(r),
+                     "tokens": f"{sum(tokens.values())} (prompt {tokens['prompt_tokens']}, completion "
+                               f"{tokens['completion_tokens']})", "usage": usage})
     return {"section:generation": jobs}
 
 
