@@ -244,6 +244,8 @@ def test_cli_summary_jobs_export_and_evaluate_show_tokens_and_quality(invoke, ca
     jobs = json.loads(invoke("generate", "jobs", "--json").stdout)
     assert jobs[0]["summary"]["total_tokens"] == 20 and jobs[0]["summary"]["cost_usd"] == pytest.approx(2.6e-5)
     assert jobs[0]["quality"]["groundedness_scored"] == 2
+    shown = json.loads(invoke("show", "g", "--json").stdout)
+    assert shown["section:generation"][0]["tokens"] == "20 (prompt 14, completion 6)"
     out = tmp_path / "g.jsonl"
     assert invoke("export", "g", "--out", str(out)).exit_code == 0
     exported = [json.loads(line) for line in out.read_text().splitlines()]
