@@ -375,7 +375,8 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
     console.print(table)
     if info.generation_jobs:
         render_table([j.to_dict() for j in info.generation_jobs],
-                     ["job_id", "status", "target", "attempts", "rejections"], title="generation")
+                     ["job_id", "status", "target", "attempts", "rejections", "tokens", "stop_reason"],
+                     title="generation")
     if info.evaluations:
         rows = [{"evaluation_id": e.evaluation_id, "synthetic": e.synthetic, "real": e.real, **e.headline,
                  "report": e.report} for e in info.evaluations]
@@ -717,9 +718,56 @@ def _report_generation(report, as_json: bool) -> None:
     rejected = sum(report.rejections.values())
     console.print(f"job {report.job_id}: {report.accepted}/{report.target} accepted in '{report.dataset}' "
               f"({report.accepted_this_run} this run, {rejected} rejected, {report.attempts} attempts, "
-              f"{report.seconds:.0f}s)")
+              f"{report.seconds:.0f}s)", markup=False, highlight=False)
     if report.rejections:
-        console.print("rejections: " + ", ".join(f"{k}={v}" for k, v in sorted(report.rejections.items())))
+        console.print("rejections: " + ", ".join(f"{k}={v}" for k, v in sorted(report.rejections.items())),
+                      markup=False, highlight=False)
+    line = _usage_line(report.summary)
+    if line:
+        console.print(line, markup=False, highlight=False)
+    quality = _quality_line(report.quality)
+    if quality:
+        console.print(quality, markup=False, highlight=False)
+
+
+def _usage_line(summary: dict) -> str:
+    """'tokens: 12,345 (prompt 10,000, completion 2,345; judge 800), 4,115 per accepted sample, cost $0.0123'."""
+    if not summary or not summary.get("total_tokens"):
+        return ""
+    text = (f"tokens: {summary['total_tokens']:,} (prompt {summary['prompt_tokens']:,}, completion "
+            f"{summary['completion_tokens']:,}" + (f"; judge {summary['judge_tokens']:,}" if summary.get(
+                "judge_tokens") else "") + ")")
+    if summary.get("tokens_per_accepted"):
+        text += f", {summary['tokens_per_accepted']:,.0f} per accepted sample"
+    if summary.get("cost_usd") is not None:
+        text += f", cost ${summary['cost_usd']:.4f}"
+    return text
+
+
+def _quality_line(quality: dict) -> str:
+    if not quality or not quality.get("groundedness_scored") and not quality.get("judged") \
+            and not quality.get("judge_failed"):
+        return ""
+    parts = []
+    if quality.get("groundedness_scored"):
+        parts.append(f"groundedness mean {quality['groundedness_mean']:.2f} (p10 {quality['groundedness_p10']:.2f}, "
+                     f"median {quality['groundedness_median']:.2f})")
+    if quality.get("judged") or quality.get("judge_failed"):
+        mean = f", mean {quality['judge_mean']:.2f}/5" if quality.get("judge_mean") is not None else ""
+        parts.append(f"judge scored {quality['judged']}{mean}, failed {quality['judge_failed']}")
+    return "quality: " + "; ".join(parts)
+
+
+def _run_generation(call, as_json: bool) -> None:
+    """Run a generation call; a job that stops short prints its summary, then the red error line."""
+    from generators.text.grounded import GenerationIncomplete
+
+    try:
+        report = call()
+    except GenerationIncomplete as exc:
+        _report_generation(exc.report, as_json)
+        raise
+    _report_generation(report, as_json)
 
 
 @generate_app.command("text")
@@ -745,11 +793,23 @@ def generate_text_cmd(
     cosine_threshold: Annotated[float | None, typer.Option(
         "--novelty-threshold",
         help="Reject samples whose cosine to anything in scope is at least this (default 0.92).")] = None,
-    max_attempts: Annotated[int | None, typer.Option(help="Give up after this many attempts (default 5n+10).")]
-    = None,
+    max_attempts: Annotated[int | None, typer.Option(
+        help="Hard cap on attempts (default: adapts to the acceptance rate, at most 25 per sample + 25).")] = None,
     concurrency: Annotated[int, typer.Option(help="Parallel requests (useful with openai endpoints).")] = 1,
     max_tokens: Annotated[int, typer.Option(help="Token limit per completion.")] = 320,
     threads: Annotated[int | None, typer.Option(help="CPU threads for the local model.")] = None,
+    strategy: Annotated[str, typer.Option(
+        help="auto (= one_call), one_call (whole sample in one request) or two_step (pairs: prompt, then "
+             "a response grounded on the records retrieved for it).")] = "auto",
+    judge: Annotated[str | None, typer.Option(
+        help="Score each sample 1-5 with an LLM judge: 'local' or 'openai:MODEL'.")] = None,
+    judge_base_url: Annotated[str | None, typer.Option(
+        help="OpenAI-compatible endpoint of an openai: judge (else $OPENAI_BASE_URL).")] = None,
+    max_tokens_total: Annotated[int | None, typer.Option(
+        help="Stop the job cleanly once it has used this many tokens (generation + judge); it resumes.")] = None,
+    price_in: Annotated[float | None, typer.Option(help="USD per 1M prompt tokens, for the cost summary.")] = None,
+    price_out: Annotated[float | None, typer.Option(
+        help="USD per 1M completion tokens, for the cost summary.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate text samples with a chat model, grounded on catalog records (RAG) and checked for novelty.
@@ -763,26 +823,34 @@ def generate_text_cmd(
         dataset=dataset, n=n, kind=kind, task=task, template=load_template(template) if template else None,
         model=model, base_url=base_url, temperature=temperature, seed=seed, ground_on=ground_on or [], k=k,
         ground_filter=key_values(ground_filter, "ground_filter"), topics=load_topics(topics) if topics else [],
-        max_attempts=max_attempts, concurrency=concurrency, max_tokens=max_tokens,
-        **({"cosine_threshold": cosine_threshold} if cosine_threshold is not None else {}))
+        max_attempts=max_attempts, concurrency=concurrency, max_tokens=max_tokens, strategy=strategy,
+        judge=judge, judge_base_url=judge_base_url, max_tokens_total=max_tokens_total, price_in=price_in,
+        price_out=price_out, **({"cosine_threshold": cosine_threshold} if cosine_threshold is not None else {}))
     config.validate()
-    chat = load_chat_model(model, base_url=base_url, threads=threads) if model.startswith("local") else \
+    chat = load_chat_model(model, threads=threads, parallel=concurrency) if model.startswith("local") else \
         load_chat_model(model, base_url=base_url)
+    judge_chat = load_chat_model(judge, threads=threads) if judge and judge.startswith("local") else None
     with open_catalog(write=True) as cat, RichProgress() as progress:
-        report = generate_text(cat, config, model=chat, progress=progress)
-    _report_generation(report, as_json)
+        _run_generation(lambda: generate_text(cat, config, model=chat, judge_model=judge_chat, progress=progress),
+                        as_json)
 
 
 @generate_app.command("resume")
 @handles_errors
-def generate_resume_cmd(job_id: Annotated[str, typer.Argument(help="Job id (see `synthcat generate jobs`).")],
-                        as_json: JsonOpt = False) -> None:
-    """Resume an interrupted generation job until its target is reached."""
+def generate_resume_cmd(
+    job_id: Annotated[str, typer.Argument(help="Job id (see `synthcat generate jobs`).")],
+    max_tokens_total: Annotated[int | None, typer.Option(
+        help="New total token budget for the job (default: a job stopped at its budget gets it again).")] = None,
+    max_attempts: Annotated[int | None, typer.Option(
+        help="Attempts this resume may make (default: the job's adaptive cap again).")] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Resume an interrupted or stopped generation job until its target is reached."""
     from generators import resume_generation
 
     with open_catalog(write=True) as cat, RichProgress() as progress:
-        report = resume_generation(cat, job_id, progress=progress)
-    _report_generation(report, as_json)
+        _run_generation(lambda: resume_generation(cat, job_id, progress=progress, max_tokens_total=max_tokens_total,
+                                                  max_attempts=max_attempts), as_json)
 
 
 @generate_app.command("jobs")
@@ -793,7 +861,17 @@ def generate_jobs_cmd(as_json: JsonOpt = False) -> None:
 
     with open_catalog(write=False) as cat:
         rows = list_jobs(cat)
-    show_rows(rows, ["job_id", "dataset", "status", "accepted", "target", "attempts", "rejections"],
+    if not as_json:
+        for row in rows:
+            summary, quality = row["summary"], row["quality"]
+            row["tokens"] = f"{summary['total_tokens']:,}" if summary.get("total_tokens") else ""
+            row["tokens/sample"] = summary.get("tokens_per_accepted")
+            row["cost $"] = summary.get("cost_usd")
+            row["groundedness"] = quality.get("groundedness_mean")
+            row["judge"] = quality.get("judge_mean")
+            row["stopped"] = row.get("stop_reason")
+    show_rows(rows, ["job_id", "dataset", "status", "accepted", "target", "attempts", "rejections", "tokens",
+                     "tokens/sample", "cost $", "groundedness", "judge", "stopped"],
               as_json=as_json, empty="no generation jobs yet")
 
 
@@ -887,6 +965,12 @@ def evaluate_cmd(
     table = Table("metric", "value", title=f"{synthetic} vs {real}")
     for name, value in result.headline.items():
         table.add_row(name.replace("_", " "), _cell(value))
+    scores = result.results.get("quality_scores") or {}
+    if scores.get("scored"):
+        table.add_row("quality p10 / median / p90", f"{scores['p10']:.3g} / {scores['p50']:.3g} / {scores['p90']:.3g}")
+    judged = scores.get("judge") or {}
+    if judged.get("n") or judged.get("failed"):
+        table.add_row("judge scores 1-5 (failed)", f"{judged['counts']} ({judged['failed']})")
     console.print(table)
     if result.report:
         console.print(f"report: {result.report}")

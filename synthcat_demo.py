@@ -122,16 +122,26 @@ def dedup_step(cat: Catalog, console: Console) -> None:
 
 
 def generation_step(cat: Catalog, console: Console) -> None:
-    from generators import GenerationConfig, generate_text
+    from generators import GenerationConfig, GenerationIncomplete, generate_text
 
     _rule(console, "grounded generation (bundled SmolLM2-135M, offline)")
-    report = generate_text(cat, GenerationConfig(
-        dataset="support-generated", n=2, ground_on=["support-clean"], k=3, seed=11, max_tokens=220,
-        task="customer support replies for a home-internet provider"))
+    console.print("SmolLM2-135M is a tiny offline stand-in so this runs anywhere; point --model at a real "
+                  "OpenAI-compatible server for usable text.", style="dim")
+    config = GenerationConfig(dataset="support-generated", n=2, ground_on=["support-clean"], k=3, seed=11,
+                              max_tokens=220, task="customer support replies for a home-internet provider")
+    try:
+        report = generate_text(cat, config)
+    except GenerationIncomplete as stopped:  # the tiny model may not reach the target: show what it kept
+        report = stopped.report
+        console.print(f"stopped early: {stopped}", style="yellow", markup=False)
     console.print(f"accepted {report.accepted} new pairs in {report.seconds:.0f}s "
                   f"(rejected: {report.rejections or 'none'})")
+    if report.quality.get("groundedness_mean") is not None:
+        console.print(f"groundedness (share of each reply supported by its retrieved examples): mean "
+                      f"{report.quality['groundedness_mean']:.2f}")
     for record in cat.records("support-generated"):
-        console.print(Text.assemble((f"new #{record.record_id}", "bold"), f" {record.text[:160]!r}"))
+        quality = f" quality {record.quality:.2f}" if record.quality is not None else ""
+        console.print(Text.assemble((f"new #{record.record_id}", "bold"), quality, f" {record.text[:160]!r}"))
         for link in cat.lineage(record.record_id).sources:
             source = cat.record(link.source_record_id)
             console.print(f"   grounded on #{link.rank} (hybrid score {link.score:.4f}): {source.text[:90]!r}")

@@ -6,8 +6,8 @@ the ratio of completion tokens per second (and requests per second) concurrent /
 The server is one of:
   * ``--base-url URL``: an endpoint that is already running (vLLM, Ollama, llama.cpp's llama-server...);
   * ``--llama-server-bin PATH``: llama.cpp's C++ ``llama-server`` started here with ``--parallel N`` slots;
-  * neither: llama-cpp-python's ``python -m llama_cpp.server`` started here (it serves one request at a
-    time: it has no parallel slots, so expect a ratio near 1).
+  * neither: llama.cpp's server through xllamacpp (``python -m generators.chat.serve``, no compiler
+    needed) started here with ``--parallel N`` slots.
 Either started server serves the bundled SmolLM2-135M-Instruct GGUF unless ``--model-path`` is given.
 Prints one JSON object: each round runs both modes (alternating which goes first) and the headline is
 the median of the per-round ratios. A server started here is started afresh for every pass, so no
@@ -77,10 +77,10 @@ def start_server(args: argparse.Namespace, model_path: str, log: Path) -> tuple[
         info = {"server": "llama.cpp llama-server", "parallel_slots": args.parallel,
                 "server_version": _server_version(args.llama_server_bin)}
     else:
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", model_path, "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", str(args.n_ctx), "--n_threads", str(args.threads),
-               "--verbose", "False"]
-        info = {"server": "llama-cpp-python llama_cpp.server", "parallel_slots": 1}
+        cmd = [sys.executable, "-m", "generators.chat.serve", "--model", model_path, "--host", "127.0.0.1",
+               "--port", str(port), "--ctx-per-slot", str(args.n_ctx), "--parallel", str(args.parallel),
+               "--threads", str(args.threads)]
+        info = {"server": "llama.cpp server via xllamacpp (generators.chat.serve)", "parallel_slots": args.parallel}
     info["server_command"] = shlex.join([Path(cmd[0]).name if args.llama_server_bin else cmd[0]] + cmd[1:])
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=dict(os.environ, HF_HUB_OFFLINE="1"))

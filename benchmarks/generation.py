@@ -1,5 +1,15 @@
 """Grounded generation benchmark on the demo seed set.
 
+    python benchmarks/generation.py --seed-file data/demo_pairs.jsonl --n 8 --strategies two_step,one_call \
+        --serve-local --skip-concurrency
+
+Per backend (the bundled local model in process; with --base-url or --serve-local an
+OpenAI-compatible server on 127.0.0.1) and per strategy (two_step, one_call, and an ungrounded job):
+acceptance rate, rejections, groundedness distribution (for the ungrounded job: scored post hoc
+against the k seed records nearest each sample), distinct-2, nearest-seed-neighbour cosine, tokens
+per accepted sample and accepted samples per minute. Older modes below (sequential vs concurrent
+against a parallel-slot server) are unchanged.
+
     python benchmarks/generation.py --seed-file data/demo_pairs.jsonl --n 8
     python benchmarks/generation.py --seed-file data/demo_pairs.jsonl --n 8 --base-url http://127.0.0.1:8080/v1 \
         --concurrency 4
@@ -38,17 +48,74 @@ TASK = "customer support for a home-internet provider: a customer's message and 
 
 
 def run_job(cat, name: str, n: int, *, grounded: bool, k: int, seed: int, model, concurrency: int = 1,
-            max_tokens: int = 220) -> dict:
-    from generators.text.grounded import GenerationConfig, generate_text
+            max_tokens: int = 220, strategy: str = "one_call") -> dict:
+    from generators.text.grounded import GenerationConfig, GenerationIncomplete, generate_text
 
     config = GenerationConfig(dataset=name, n=n, task=TASK, ground_on=["seed"] if grounded else [], k=k,
-                              seed=seed, max_tokens=max_tokens, concurrency=concurrency, max_attempts=12 * n)
-    report = generate_text(cat, config, model=model)
+                              seed=seed, max_tokens=max_tokens, concurrency=concurrency, max_attempts=12 * n,
+                              strategy=strategy if grounded else "one_call")
+    try:
+        report = generate_text(cat, config, model=model)
+    except GenerationIncomplete as exc:
+        report = exc.report
     minutes = report.seconds / 60
-    return {"accepted": report.accepted, "attempts": report.attempts, "rejections": report.rejections,
-            "seconds": report.seconds, "accepted_per_minute": round(report.accepted / minutes, 2) if minutes else None,
+    return {"strategy": config.strategy, "accepted": report.accepted, "attempts": report.attempts,
+            "rejections": report.rejections, "seconds": report.seconds,
+            "accepted_per_minute": round(report.accepted / minutes, 2) if minutes else None,
             "acceptance_rate": round(report.accepted / report.attempts, 3) if report.attempts else None,
-            "completion_tokens": report.usage.get("completion_tokens"), "surplus": report.usage.get("surplus", 0)}
+            "prompt_tokens": report.summary.get("prompt_tokens"),
+            "completion_tokens": report.usage.get("completion_tokens"),
+            "tokens_per_accepted": report.summary.get("tokens_per_accepted"),
+            "surplus": report.usage.get("surplus", 0), "status": report.status}
+
+
+def groundedness(cat, name: str, k: int) -> dict:
+    """Distribution of the job's stored groundedness; for an ungrounded job, scored here against the k
+    seed records nearest each sample's prompt (what grounding would have shown it)."""
+    import numpy as np
+
+    from catalog.embedders import get_embedder
+    from generators.text.groundedness import score_groundedness
+
+    rows = cat.con.execute(
+        "SELECT p.groundedness, r.fields FROM records r JOIN datasets d USING (dataset_id) "
+        "JOIN generation_provenance p USING (record_id) WHERE d.name = ? ORDER BY r.record_id", [name]).fetchall()
+    scores = [g for g, _ in rows if g is not None]
+    source = "stored"
+    if not scores and rows:
+        from catalog.search import search
+
+        embed = get_embedder().embed
+        source = "post hoc, k nearest seed records"
+        for _, fields in rows:
+            pair = json.loads(fields)
+            hits = search(cat, pair["prompt"], k=k, datasets=["seed"])
+            scores.append(score_groundedness(pair["response"], [h.text for h in hits], prompt=pair["prompt"],
+                                             embed=embed).score)
+    if not scores:
+        return {"n": 0}
+    a = np.array(scores)
+    return {"source": source, "n": len(a), "mean": round(float(a.mean()), 3),
+            "p10": round(float(np.quantile(a, 0.1)), 3), "median": round(float(np.median(a)), 3),
+            "min": round(float(a.min()), 3), "share_ge_0.6": round(float((a >= 0.6).mean()), 3)}
+
+
+def quality_pass(cat, label: str, model, args: argparse.Namespace) -> dict:
+    """Each strategy's grounded job and one ungrounded job on one backend, with quality figures."""
+    out = {}
+    for strategy in args.strategies:
+        name = f"{label}-{strategy}"
+        out[strategy] = run_job(cat, name, args.n, grounded=True, k=args.k, seed=args.seed, model=model,
+                                max_tokens=args.max_tokens, strategy=strategy)
+        out[strategy]["diversity"] = diversity(cat, name)
+        out[strategy]["groundedness"] = groundedness(cat, name, args.k)
+    if not args.skip_ungrounded:
+        name = f"{label}-ungrounded"
+        out["ungrounded"] = run_job(cat, name, args.n, grounded=False, k=0, seed=args.seed, model=model,
+                                    max_tokens=args.max_tokens)
+        out["ungrounded"]["diversity"] = diversity(cat, name)
+        out["ungrounded"]["groundedness"] = groundedness(cat, name, args.k)
+    return out
 
 
 def diversity(cat, name: str) -> dict:
@@ -60,7 +127,10 @@ def diversity(cat, name: str) -> dict:
             "SELECT text FROM records r JOIN datasets d USING (dataset_id) WHERE d.name = ? ORDER BY record_id",
             [ds]).fetchall()]
 
-    result = evaluate_texts(texts("seed"), texts(name), embed=get_embedder().embed)
+    made = texts(name)
+    if not made:
+        return {}
+    result = evaluate_texts(texts("seed"), made, embed=get_embedder().embed)
     syn = result["diversity"]["synthetic"]
     nov = result["novelty"]
     return {"distinct_1": syn.get("distinct_1"), "distinct_2": syn.get("distinct_2"),
@@ -144,6 +214,14 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=3)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=None, help="local model threads")
+    parser.add_argument("--strategies", default="two_step,one_call",
+                        type=lambda text: [s.strip() for s in text.split(",") if s.strip()])
+    parser.add_argument("--skip-ungrounded", action="store_true")
+    parser.add_argument("--serve-local", action="store_true",
+                        help="start generators.chat.serve (llama.cpp server via xllamacpp) on 127.0.0.1 for the "
+                             "OpenAI-compatible quality pass")
+    parser.add_argument("--skip-concurrency", action="store_true",
+                        help="with --base-url: run only the quality pass, not sequential vs concurrent")
     parser.add_argument("--base-url", help="OpenAI-compatible server for the sequential vs concurrent run")
     parser.add_argument("--llama-server-bin", help="llama.cpp's llama-server: start a fresh one for each pass")
     parser.add_argument("--parallel", type=int, default=8, help="llama-server slots (default 8)")
@@ -163,23 +241,37 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="synthcat-gen-"))
     report: dict = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count()},
-                    "n": args.n, "k": args.k, "seed_file": str(args.seed_file)}
+                    "load_before": os.getloadavg(), "n": args.n, "k": args.k, "seed_file": str(args.seed_file)}
     try:
         with open_catalog(workdir / "cat", create=True) as cat:
             cat.import_file(args.seed_file, "seed", origin="real", id_field="id")
             if not args.skip_local:
-                local = load_chat_model("local", threads=args.threads)
-                report["local_grounded"] = run_job(cat, "grounded", args.n, grounded=True, k=args.k,
-                                                   seed=args.seed, model=local, max_tokens=args.max_tokens)
-                report["local_grounded"]["diversity"] = diversity(cat, "grounded")
-                local = load_chat_model("local", threads=args.threads)
-                report["local_ungrounded"] = run_job(cat, "ungrounded", args.n, grounded=False, k=0,
-                                                     seed=args.seed, model=local, max_tokens=args.max_tokens)
-                report["local_ungrounded"]["diversity"] = diversity(cat, "ungrounded")
-            if args.base_url or args.llama_server_bin:
+                local = load_chat_model("local", threads=args.threads, timeout=300)
+                report["local"] = quality_pass(cat, "local", local, args)
+                report["local"]["runtime"] = local.runtime
+            if args.serve_local or (args.base_url and args.skip_concurrency):
+                import contextlib
+
+                from chat_throughput import running_server
+
+                from generators.chat.local import bundled_model_path
+
+                with contextlib.ExitStack() as stack:
+                    base_url, info = args.base_url, {"server": "given"}
+                    if args.serve_local:
+                        log = Path(tempfile.mkdtemp(prefix="synthcat-server-")) / "server.log"
+                        server_args = argparse.Namespace(llama_server_bin=None, n_ctx=args.n_ctx, parallel=1,
+                                                         threads=args.threads or 2, server_args="")
+                        _, base_url, info = stack.enter_context(
+                            running_server(server_args, str(bundled_model_path()), log))
+                    served_model = load_chat_model(f"openai:{args.model_name}", base_url=base_url, timeout=300)
+                    report["server_quality"] = quality_pass(cat, "server", served_model, args)
+                    report["server_quality"]["server"] = info
+            if (args.base_url and not args.skip_concurrency) or args.llama_server_bin:
                 report["server"] = served(cat, args)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    report["load_after"] = os.getloadavg()
     print(json.dumps(report, indent=2))
 
 

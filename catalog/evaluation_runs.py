@@ -60,6 +60,7 @@ def evaluate(cat: CatalogStore, synthetic: str, real: str, *, holdout: str | Non
         embed = None if s_vec is not None and r_vec is not None else get_embedder(s_emb or r_emb).embed
         result = evaluate_texts(r_texts, s_texts, embed=embed, real_embeddings=r_vec, synth_embeddings=s_vec,
                                 seed=seed)
+        result["quality_scores"] = quality_scores(cat, synthetic)
         real_data, synth_data = r_texts, s_texts
     else:
         from catalog.evaluation.tabular import evaluate_tables
@@ -90,6 +91,40 @@ def evaluate(cat: CatalogStore, synthetic: str, real: str, *, holdout: str | Non
                  json.dumps(json_safe(result), default=str), evaluation.report, *ids])
         evaluation.evaluation_id = eid
     return evaluation
+
+
+def _distribution(values: list[float]) -> dict:
+    if not values:
+        return {"n": 0}
+    import numpy as np
+
+    a = np.asarray(values, dtype=float)
+    quantiles = np.quantile(a, [0.1, 0.25, 0.5, 0.75, 0.9])
+    return {"n": int(a.size), "mean": round(float(a.mean()), 4), "min": round(float(a.min()), 4),
+            **{f"p{q}": round(float(v), 4) for q, v in zip((10, 25, 50, 75, 90), quantiles)},
+            "max": round(float(a.max()), 4)}
+
+
+def quality_scores(cat: CatalogStore, name: str) -> dict:
+    """Distribution of a text dataset's quality scores (active records) and, for generated records, of
+    the parts they came from: built-in groundedness, LLM-judge scores (1-5) and judge failures."""
+    ds = cat.dataset(name)
+    rows = cat.con.execute(
+        "SELECT r.quality_score, p.groundedness, p.judge_status, p.judge_score FROM records r "
+        "LEFT JOIN generation_provenance p USING (record_id) WHERE r.dataset_id = ? AND r.status = 'active'",
+        [ds.dataset_id]).fetchall()
+    scores = [q for q, *_ in rows if q is not None]
+    out = {"records": len(rows), "scored": len(scores), **{k: v for k, v in _distribution(scores).items()
+                                                              if k != "n"}}
+    grounded = [g for _, g, _, _ in rows if g is not None]
+    if grounded:
+        out["groundedness"] = _distribution(grounded)
+    judged = [j for _, _, status, j in rows if status == "scored" and j is not None]
+    failed = sum(1 for _, _, status, _ in rows if status == "failed")
+    if judged or failed:
+        out["judge"] = {**_distribution(judged), "failed": failed,
+                        "counts": {str(score): judged.count(score) for score in (1, 2, 3, 4, 5)}}
+    return out
 
 
 def evaluations_of(cat: CatalogStore, ds) -> list[EvaluationSummary]:

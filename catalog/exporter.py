@@ -36,8 +36,11 @@ def _target_format(out: Path, fmt: str | None) -> str:
 def _write_jsonl(cat: CatalogStore, dataset_id: int, out, mapping: FieldMapping, chat: bool,
                  include_removed: bool, redactor=None) -> tuple[list[int], list[str]]:
     status = "" if include_removed else "AND status = 'active'"
+    # Generated records carry their quality score (and an LLM judge's rationale) as fields of their own.
     cur = cat.con.execute(
-        f"SELECT record_id, content_hash, fields FROM records WHERE dataset_id = ? {status} ORDER BY record_id",
+        f"SELECT r.record_id, r.content_hash, r.fields, r.quality_score, p.record_id IS NOT NULL, p.judge_rationale "
+        f"FROM records r LEFT JOIN generation_provenance p USING (record_id) WHERE r.dataset_id = ? {status} "
+        "ORDER BY r.record_id",
         [dataset_id],
     )
     ids: list[int] = []
@@ -48,14 +51,20 @@ def _write_jsonl(cat: CatalogStore, dataset_id: int, out, mapping: FieldMapping,
             break
         lines = []
         if redactor is not None:
-            redacted = redactor.rows([json.loads(fields) for _, _, fields in rows])
-        for n, (record_id, chash, fields) in enumerate(rows):
+            redacted = redactor.rows([json.loads(fields) for _, _, fields, *_ in rows])
+        for n, (record_id, chash, fields, quality, generated, rationale) in enumerate(rows):
             ids.append(record_id)
             hashes.append(chash)
             data = redacted[n] if redactor is not None else None
             if chat:
                 lines.append(json.dumps({"messages": chat_messages(data or json.loads(fields), mapping)},
                                         ensure_ascii=False))
+            elif generated and quality is not None:
+                row = data or json.loads(fields)
+                row.setdefault("quality", quality)
+                if rationale:
+                    row.setdefault("quality_rationale", rationale)
+                lines.append(json.dumps(row, ensure_ascii=False))
             else:
                 lines.append(fields if data is None else json.dumps(data, ensure_ascii=False))
         out.write("\n".join(lines) + "\n")

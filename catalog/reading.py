@@ -120,10 +120,11 @@ def dataset_lineage(cat: CatalogStore, name: str) -> DatasetLineage:
 
 def generation_jobs(cat: CatalogStore, name: str) -> list[GenerationJobSummary]:
     rows = cat.con.execute(
-        "SELECT job_id, status, target, attempts, rejections, usage FROM generation_jobs WHERE dataset = ? "
-        "ORDER BY created_at", [name]).fetchall()
+        "SELECT job_id, status, target, attempts, rejections, usage, stop_reason FROM generation_jobs "
+        "WHERE dataset = ? ORDER BY created_at", [name]).fetchall()
     return [GenerationJobSummary(job_id=j, status=st, target=t, attempts=a, rejections=json.loads(r),
-                                 usage=json.loads(u or "{}")) for j, st, t, a, r, u in rows]
+                                 usage=json.loads(u or "{}"), stop_reason=why)
+            for j, st, t, a, r, u, why in rows]
 
 
 def dataset_info(cat: CatalogStore, name: str, *, sample: int = 3) -> DatasetInfo:

@@ -197,6 +197,16 @@ class GenerationJobSummary(Result):
     attempts: int
     rejections: dict
     usage: dict
+    stop_reason: str | None = None
+
+    @property
+    def tokens(self) -> int:
+        """Tokens the job has used: generation plus judge, prompt plus completion."""
+        judge = self.usage.get("judge") or {}
+        return int(self.usage.get("total_tokens", 0)) + int(judge.get("total_tokens", 0))
+
+    def to_dict(self) -> dict:
+        return dict(super().to_dict(), tokens=self.tokens)
 
 
 @dataclasses.dataclass

@@ -215,6 +215,26 @@ CREATE TABLE decontam_cuts (
 );
 """
 
+M010_GENERATION_USAGE = """
+-- Per generated record: what its calls cost, how it was made (one call or prompt-then-response),
+-- its built-in groundedness score with the parts it came from, and an optional LLM judge's verdict.
+ALTER TABLE generation_provenance ADD COLUMN strategy VARCHAR;
+ALTER TABLE generation_provenance ADD COLUMN calls INTEGER;
+ALTER TABLE generation_provenance ADD COLUMN prompt_tokens BIGINT;
+ALTER TABLE generation_provenance ADD COLUMN completion_tokens BIGINT;
+ALTER TABLE generation_provenance ADD COLUMN groundedness DOUBLE;
+ALTER TABLE generation_provenance ADD COLUMN groundedness_parts JSON;
+ALTER TABLE generation_provenance ADD COLUMN judge_model VARCHAR;
+ALTER TABLE generation_provenance ADD COLUMN judge_status VARCHAR;
+ALTER TABLE generation_provenance ADD COLUMN judge_score DOUBLE;
+ALTER TABLE generation_provenance ADD COLUMN judge_rationale VARCHAR;
+ALTER TABLE generation_provenance ADD COLUMN judge_error VARCHAR;
+ALTER TABLE generation_provenance ADD COLUMN judge_prompt_tokens BIGINT;
+ALTER TABLE generation_provenance ADD COLUMN judge_completion_tokens BIGINT;
+-- Why a job stopped short of its target (attempt budget, token budget, failing endpoint).
+ALTER TABLE generation_jobs ADD COLUMN stop_reason VARCHAR;
+"""
+
 MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_generation_jobs", M002_GENERATION_JOBS),
@@ -223,6 +243,7 @@ MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] 
     ("m005_dataset_ids", m005_dataset_ids),
     ("m006_pii", M006_PII),
     ("m007_decontamination", M007_DECONTAMINATION),
+    ("m010_generation_usage", M010_GENERATION_USAGE),
 ]
 
 

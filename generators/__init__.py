@@ -13,7 +13,13 @@ their own too. Models load on first use, not on import.
 
 from generators.chat import ChatModel, load_chat_model
 from generators.table_synthesis import SynthesisResult, synthesize_table
-from generators.text.grounded import GenerationConfig, GenerationReport, generate_text, resume_generation
+from generators.text.grounded import (
+                                      GenerationConfig,
+                                      GenerationIncomplete,
+                                      GenerationReport,
+                                      generate_text,
+                                      resume_generation,
+)
 
-__all__ = ["ChatModel", "GenerationConfig", "GenerationReport", "SynthesisResult", "generate_text",
-           "load_chat_model", "resume_generation", "synthesize_table"]
+__all__ = ["ChatModel", "GenerationConfig", "GenerationIncomplete", "GenerationReport", "SynthesisResult",
+           "generate_text", "load_chat_model", "resume_generation", "synthesize_table"]

@@ -125,7 +125,7 @@ def dedup_texts(rows: Sequence[dict], mapping: FieldMapping, on: str, *,
             out.append(dedup_text(fields, mapping, on))
         except FieldError as exc:
             who = ids[k] if ids is not None else k
-            raise BadInput(f"record {who!r}: {exc.reason} (needed to compare records on {on})",
+            raise BadInput(f"record {who!r}: {exc.reason} (needed to compare records with `on` {on})",
                            field=exc.field) from None
     return out
 

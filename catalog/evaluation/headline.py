@@ -11,8 +11,9 @@ def _number(value: Any) -> float | None:
 
 
 def headline_figures(result: dict) -> dict[str, float | None]:
-    """Headline figures of an evaluation result (tables: quality, utility, privacy; texts: diversity,
-    novelty, PII), in display order; figures the evaluation did not compute are left out."""
+    """Headline figures of an evaluation result, in display order (tables: quality, utility, privacy;
+    texts: diversity, novelty, PII, and generated records' quality, groundedness and judge scores);
+    figures the evaluation did not compute are left out."""
     out: dict[str, float | None] = {}
     if result.get("kind") == "table":
         quality = result.get("quality") or {}
@@ -40,4 +41,10 @@ def headline_figures(result: dict) -> dict[str, float | None]:
     pii = (result.get("pii") or {}).get("synthetic") or {}
     if "texts_with_pii" in pii:
         out["texts_with_pii"] = _number(pii["texts_with_pii"])
+    scores = result.get("quality_scores") or {}
+    if scores.get("scored"):
+        out["quality_mean"] = _number(scores.get("mean"))
+    for part in ("groundedness", "judge"):
+        if (scores.get(part) or {}).get("n"):
+            out[f"{part}_mean"] = _number(scores[part].get("mean"))
     return out

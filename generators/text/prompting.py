@@ -40,6 +40,33 @@ Answer with JSON only, shaped like {shape}"""
 
 PLACEHOLDERS = ("task", "kind_description", "examples", "anchor", "shape")
 
+# The two-step strategy for pairs: first a new user prompt on the anchor's subject (checked for
+# novelty on its own, so an echo of the anchor costs one short call), then records retrieved for
+# *that* prompt ground the response, so the response draws on the records that fit the question
+# asked instead of on the anchor the question came from.
+PROMPT_STEP_TEMPLATE = """You write new training examples. Task: {task}
+
+Messages users have already sent (do not repeat any of them):
+{examples}
+
+Write ONE new message that a user could send about this subject: "{anchor}"
+Ask about a different detail or situation than the messages above, in your own words, as the user would write it.
+Answer with JSON only, shaped like {{"prompt": "..."}}"""
+
+RESPONSE_STEP_TEMPLATE = """You write the assistant's reply in a training example. Task: {task}
+
+Reference records (facts you may use; do not copy their wording):
+{examples}
+
+The user's message: "{prompt}"
+
+Write the assistant's reply to this message. Use only the facts from the reference records that fit it; \
+if they do not cover the question, say what you can and offer a next step. Never invent prices, numbers or names.
+Answer with JSON only, shaped like {{"response": "..."}}"""
+
+PROMPT_STEP_SCHEMA = {"type": "object", "properties": {"prompt": {"type": "string"}}, "required": ["prompt"]}
+RESPONSE_STEP_SCHEMA = {"type": "object", "properties": {"response": {"type": "string"}}, "required": ["response"]}
+
 
 def load_template(path: str | Path) -> str:
     """A prompt template from a file, checked for known placeholders."""
@@ -75,6 +102,20 @@ def format_example(fields: dict, kind: str, number: int) -> str:
         turns = "\n".join(f"{m.get('role')}: {m.get('content')}" for m in fields.get("messages", []))
         return f"Example {number}:\n{turns}"
     return f"Example {number}:\n{fields.get('text', '')}"
+
+
+def format_prompt_example(prompt: str, number: int) -> str:
+    return f"{number}. {prompt}"
+
+
+def build_step_messages(template: str, *, task: str, examples: list[str], anchor: str = "",
+                        prompt: str = "") -> list[dict]:
+    """Messages for one step of the two-step strategy (``PROMPT_STEP_TEMPLATE`` or ``RESPONSE_STEP_TEMPLATE``)."""
+    body = template.format(task=task, examples="\n\n".join(examples) if examples else "(none)", anchor=anchor,
+                           prompt=prompt)
+    return [{"role": "system", "content": "You are a careful writer of synthetic training data. "
+                                          "You reply with JSON only."},
+            {"role": "user", "content": body}]
 
 
 def build_messages(template: str, *, task: str, kind: str, anchor: str, examples: list[str]) -> list[dict]:

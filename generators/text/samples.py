@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 KIND_SCHEMAS: dict[str, dict] = {
@@ -50,6 +51,29 @@ class SampleRejected(Exception):
         self.detail = detail
 
 
+# Signs of a template whose slots were never filled: "from  online provider" (an empty slot between
+# two words), "of 's final bill" (a possessive with no owner), "the ." (a determiner with no noun),
+# and placeholder markers such as [Name], {customer}, <PRODUCT>, XXX or ___. Any model leaves these
+# when it imitates templated text; none belongs in training data.
+_DEFECTS = (
+    ("empty slot", re.compile(r"[a-z]  +[a-z]")),
+    ("possessive with no owner", re.compile(r"(?:^|[\s(])'s\b")),
+    ("determiner with no noun", re.compile(r"(?<![\w'-])(?:the|a|an|your|my|our|their)\s*[,.;:!?)]")),
+    ("placeholder", re.compile(r"\[[A-Za-z][\w .-]{0,30}\]|\{[A-Za-z_][\w .-]{0,30}\}|<[A-Z][A-Z_ ]{1,30}>"
+                               r"|\bX{3,}\b|_{3,}|\binsert (?:name|date|amount|number)\b", re.IGNORECASE)),
+)
+
+
+def find_defect(text: str) -> str | None:
+    """The first sign of an unfilled template slot in ``text``, as ``"kind: 'context'"``; None if clean."""
+    for kind, pattern in _DEFECTS:
+        found = pattern.search(text)
+        if found:
+            start, end = max(0, found.start() - 12), min(len(text), found.end() + 12)
+            return f"{kind}: {text[start:end]!r}"
+    return None
+
+
 def _part(value: object, name: str, bounds: Bounds) -> str:
     if not isinstance(value, str) or not value.strip():
         raise SampleRejected("empty", f"{name} is empty")
@@ -58,6 +82,9 @@ def _part(value: object, name: str, bounds: Bounds) -> str:
         raise SampleRejected("too_short", f"{name} has {len(value)} characters (< {bounds.min_chars})")
     if len(value) > bounds.max_chars:
         raise SampleRejected("too_long", f"{name} has {len(value)} characters (> {bounds.max_chars})")
+    defect = find_defect(value)
+    if defect:
+        raise SampleRejected("unfilled_slot", f"{name}: {defect}")
     return value
 
 

@@ -39,7 +39,7 @@ def test_pair_selection():
     with pytest.raises(BadInput, match="both"):
         dedup_text(row, PAIRS, "both")
     assert pair_texts([row], PAIRS) == ([row["q"]], [REPLY])
-    with pytest.raises(BadInput, match="record 'r7'.*missing or empty.*--on prompt"):
+    with pytest.raises(BadInput, match="record 'r7'.*missing or empty.*`on` prompt"):
         dedup_texts([row, {"a": REPLY}], PAIRS, "prompt", ids=["r1", "r7"])
     assert dedup_text({"body": "hello"}, TEXTS, "text") == "hello"
 

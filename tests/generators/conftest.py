@@ -1,7 +1,8 @@
 """Fixtures for the chat-model tests.
 
-``llama_server``: a real OpenAI-compatible server (``python -m llama_cpp.server``) serving the
-bundled SmolLM2 GGUF on 127.0.0.1, one per test session.
+``llama_server``: a real OpenAI-compatible server (llama.cpp's own server through xllamacpp,
+``python -m generators.chat.serve``, 2 slots) serving the bundled SmolLM2 GGUF on 127.0.0.1, one per
+test session.
 ``fake_endpoint``: the scripted HTTP server of ``chat_fakes.py`` on 127.0.0.1, fresh per test.
 """
 
@@ -38,22 +39,22 @@ def bundled_gguf() -> str:
 
 @pytest.fixture(scope="session")
 def llama_server(bundled_gguf: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """Base URL (``http://127.0.0.1:PORT/v1``) of llama-cpp-python's server on the bundled model."""
+    """Base URL (``http://127.0.0.1:PORT/v1``) of llama.cpp's server on the bundled model."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("llama-server") / "server.log"
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     env.pop("OPENAI_API_KEY", None)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", bundled_gguf, "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "2048", "--n_threads", "1", "--verbose", "False"],
+            [sys.executable, "-m", "generators.chat.serve", "--model", bundled_gguf, "--host", "127.0.0.1",
+             "--port", str(port), "--parallel", "2", "--ctx-per-slot", "2048", "--threads", "1"],
             stdout=log, stderr=subprocess.STDOUT, env=env)
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
         deadline = time.monotonic() + 120
         while True:
             if proc.poll() is not None:
-                pytest.fail(f"llama_cpp.server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
+                pytest.fail(f"the llama.cpp server exited with {proc.returncode}:\n{log_path.read_text()[-3000:]}")
             try:
                 with urllib.request.urlopen(f"{base_url}/models", timeout=2) as resp:
                     if resp.status == 200 and json.load(resp).get("data"):
@@ -61,7 +62,7 @@ def llama_server(bundled_gguf: str, tmp_path_factory: pytest.TempPathFactory) ->
             except OSError:
                 pass
             if time.monotonic() > deadline:
-                pytest.fail(f"llama_cpp.server did not answer /v1/models within 120 s:\n"
+                pytest.fail(f"the llama.cpp server did not answer /v1/models within 120 s:\n"
                             f"{log_path.read_text()[-3000:]}")
             time.sleep(0.25)
         yield base_url

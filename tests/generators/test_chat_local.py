@@ -1,4 +1,4 @@
-"""The local backend end to end on the bundled SmolLM2-135M-Instruct GGUF (real llama.cpp)."""
+"""The local backend end to end on the bundled SmolLM2-135M-Instruct GGUF (real llama.cpp, xllamacpp runtime)."""
 
 from __future__ import annotations
 
@@ -53,8 +53,8 @@ def test_model_loads_once_per_process(model) -> None:
     model.complete(ASK, temperature=0.0, max_tokens=4, seed=1)
     other = load_chat_model("local", threads=1)
     other.complete(ASK, temperature=0.0, max_tokens=4, seed=1)
-    assert other._llama is model._llama
-    assert len([k for k in loaded_models() if k[1] == 1]) == 1
+    assert other._engine is model._engine and model.runtime == "xllamacpp"
+    assert len([k for k in loaded_models() if k[2] == 1 and k[4] == 1]) == 1
 
 
 def test_batch_runs_in_order_and_counts_usage(model) -> None:
@@ -69,6 +69,17 @@ def test_batch_runs_in_order_and_counts_usage(model) -> None:
     after = model.usage.snapshot()
     assert after["calls"] - before["calls"] == 3
     assert after["completion_tokens"] - before["completion_tokens"] == sum(r.completion_tokens for r in results)
+
+
+def test_parallel_slots_run_requests_together() -> None:
+    slotted = load_chat_model("local", threads=1, parallel=2, timeout=120)
+    requests = [{"messages": [{"role": "user", "content": f"Count to {i}."}], "seed": i, "max_tokens": 24,
+                 "temperature": 0.0} for i in range(4)]
+    results = slotted.complete_many(requests, max_concurrency=4)
+    assert [r.ok for r in results] == [True] * 4
+    assert slotted.max_parallel() == 2 and slotted.last_batch.max_concurrency == 2
+    assert slotted.last_batch.peak_active == 2
+    assert slotted.usage.snapshot()["completion_tokens"] == sum(r.completion_tokens for r in results)
 
 
 def test_local_timeout_stops_generation(model) -> None:

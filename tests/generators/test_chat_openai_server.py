@@ -1,5 +1,5 @@
-"""The openai backend against a real OpenAI-compatible server: llama-cpp-python's server on 127.0.0.1
-serving the bundled SmolLM2 GGUF (started once per session by the ``llama_server`` fixture)."""
+"""The openai backend against a real OpenAI-compatible server: llama.cpp's server (xllamacpp) on
+127.0.0.1 serving the bundled SmolLM2 GGUF (started once per session by the ``llama_server`` fixture)."""
 
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def test_json_output_through_the_server(model) -> None:
     result = model.complete([{"role": "user", "content": "Name a city in France as JSON with key city."}],
                             temperature=0.3, seed=4, max_tokens=40, json_schema=schema)
     assert isinstance(result.parsed, dict) and isinstance(result.parsed["city"], str)
-    # llama-cpp-python's server refuses "json_schema" (with a 500) and takes its own json_object+schema.
-    assert model._json_style == "json_object_schema"
+    # llama.cpp's server takes OpenAI's "json_schema" response format as it is: no fallback was needed.
+    assert model._json_style == "json_schema"
 
 
 def test_batch_through_the_server(model) -> None:

@@ -67,7 +67,7 @@ def test_copies_bad_shapes_and_failures_are_rejected_and_counted(cat, fake_endpo
     ]
     model = fake_model(fake_endpoint, max_retries=4)
     report = generate_text(cat, GenerationConfig(dataset="gen", n=2, ground_on=["seed"], k=3, seed=7,
-                                                 task="support replies"), model=model)
+                                                 task="support replies", strategy="one_call"), model=model)
     assert report.accepted == 2 and report.status == "done"
     assert report.rejections == {"duplicate_exact": 2, "duplicate_near": 1, "empty": 1, "model_bad_response": 1}
     texts = [r[0] for r in cat.con.execute(
@@ -93,7 +93,8 @@ def test_ground_filter_limits_anchors_and_examples(cat, fake_endpoint):
     seeded(cat)
     fake_endpoint.script = [sample(*NOVEL[2]), sample(*NOVEL[3])]
     report = generate_text(cat, GenerationConfig(dataset="billing-only", n=2, ground_on=["seed"], k=1,
-                                                 ground_filter={"category": "billing"}, task="billing"),
+                                                 ground_filter={"category": "billing"}, task="billing",
+                                                 strategy="one_call"),
                            model=fake_model(fake_endpoint))
     assert report.accepted == 2
     sources = cat.con.execute(
@@ -114,7 +115,8 @@ def test_rate_limits_server_errors_and_hangs_are_retried(cat, fake_endpoint):
         sample(*NOVEL[4]),
     ]
     model = fake_model(fake_endpoint, timeout=1.0, max_retries=5)
-    report = generate_text(cat, GenerationConfig(dataset="flaky", n=1, ground_on=["seed"], k=2, task="x"),
+    report = generate_text(cat, GenerationConfig(dataset="flaky", n=1, ground_on=["seed"], k=2, task="x",
+                                                 strategy="one_call"),
                            model=model)
     assert report.accepted == 1 and report.rejections == {}
     assert report.usage["retries"] == {"rate_limited": 1, "server_error": 1, "timeout": 1}
@@ -125,10 +127,11 @@ def test_rate_limits_server_errors_and_hangs_are_retried(cat, fake_endpoint):
 def test_concurrent_job_keeps_only_the_needed_requests_in_flight(cat, fake_endpoint):
     seeded(cat)
     replies = iter(NOVEL)
-    fake_endpoint.decide = lambda active, payload: Reply(delay=1.0, body=completion_body(json.dumps(
+    # Each answer takes 3 s, longer than planning six requests takes on a loaded 2-core machine.
+    fake_endpoint.decide = lambda active, payload: Reply(delay=3.0, body=completion_body(json.dumps(
         dict(zip(("prompt", "response"), next(replies))))))
     report = generate_text(cat, GenerationConfig(dataset="wide", n=3, ground_on=["seed"], k=1, task="x",
-                                                 concurrency=8), model=fake_model(fake_endpoint))
+                                                 concurrency=8, strategy="one_call"), model=fake_model(fake_endpoint))
     # Before any result the job assumes half its attempts pass: 3 samples -> 6 in flight, not 8.
     assert fake_endpoint.peak_active == 6 and len(fake_endpoint.requests) == 6
     # The first three answers fill the target; the other three are counted, not stored.
@@ -142,7 +145,8 @@ def test_duplicated_grounding_records_give_one_anchor(cat, fake_endpoint):
 
     cat.add_records("seed", [*SUPPORT_PAIRS, dict(SUPPORT_PAIRS[0], id="p1-again")], origin="real", id_field="id")
     fake_endpoint.script = [sample(*pair) for pair in NOVEL[:5]]
-    generate_text(cat, GenerationConfig(dataset="spread", n=5, ground_on=["seed"], k=1, task="x", seed=2),
+    generate_text(cat, GenerationConfig(dataset="spread", n=5, ground_on=["seed"], k=1, task="x", seed=2,
+                                         strategy="one_call"),
                   model=fake_model(fake_endpoint))
     anchors = [re.search(r'same subject as: "(.*?)"', r["messages"][-1]["content"]).group(1)
                for r in fake_endpoint.requests]
@@ -157,8 +161,9 @@ def test_a_failing_endpoint_exhausts_the_budget_and_resume_finishes(cat, fake_en
     seeded(cat)
     fake_endpoint.default = Reply(status=500, body={"error": {"message": "down"}})
     model = fake_model(fake_endpoint, max_retries=1)
-    config = GenerationConfig(dataset="down", n=2, ground_on=["seed"], k=1, task="x", max_attempts=2)
-    with pytest.raises(SynthcatError, match="stopped after 2 attempts with 0/2 accepted"):
+    config = GenerationConfig(dataset="down", n=2, ground_on=["seed"], k=1, task="x", max_attempts=2,
+                              strategy="one_call")
+    with pytest.raises(SynthcatError, match="stopped with 0/2 accepted after 2 attempts"):
         generate_text(cat, config, model=model)
     job_id = cat.dataset("down").parameters["job_id"]
     fake_endpoint.default = Reply()
@@ -187,7 +192,8 @@ def test_a_killed_job_resumes_to_exactly_n(catalog_dir, fake_endpoint):
                 if n: print("accepted", flush=True)
         model = load_chat_model("openai:fake", base_url={fake_endpoint.base_url!r})
         with open_catalog({str(catalog_dir)!r}) as cat:
-            generate_text(cat, GenerationConfig(dataset="gen", n=4, ground_on=["seed"], k=2, task="x"),
+            generate_text(cat, GenerationConfig(dataset="gen", n=4, ground_on=["seed"], k=2, task="x",
+                                                strategy="one_call"),
                           model=model, progress=Tell())
     """
     proc = subprocess.Popen([sys.executable, "-c", textwrap.dedent(code)], cwd=PROJECT_ROOT,
