@@ -221,7 +221,7 @@ def _examples(cat: CatalogStore, result) -> list[DedupExample]:
 
 def _store(cat: CatalogStore, datasets, against, params, counts, removals) -> int:
     with cat.transaction():
-        run_id = cat.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs").fetchone()[0]
+        run_id = cat.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs")
         cat.con.execute(
             "INSERT INTO dedup_runs (run_id, datasets, against, parameters, counts, removed, created_at, "
             "dataset_ids, against_ids) VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?)",
@@ -257,9 +257,9 @@ def undo(cat: CatalogStore, run_id: int) -> UndoResult:
     if row[0] is not None:
         raise SynthcatError(f"dedup run {run_id} was already undone at {row[0]}")
     with cat.transaction():
-        restored = cat.con.execute(
+        restored = cat.scalar(  # DuckDB answers an UPDATE with one row: the count it changed
             "UPDATE records SET status = 'active' WHERE status = 'removed' AND record_id IN "
-            "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id]).fetchone()[0]
+            "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id])
         # a decontamination run's cleaned copies go when their originals come back
         cat.con.execute("UPDATE records SET status = 'removed' WHERE record_id IN "
                         "(SELECT copy_record_id FROM decontam_cuts WHERE run_id = ?)", [run_id])
