@@ -15,8 +15,13 @@ truncation of the latent normal to that interval (see :func:`conditional_gaussia
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import special, stats
+
+if TYPE_CHECKING:
+    from scipy.stats._distn_infrastructure import rv_continuous_frozen  # what stats.norm(...) returns
 
 EPS = 1e-6
 _CANDIDATES = ("normal", "truncnorm", "beta", "gamma", "uniform")
@@ -39,7 +44,7 @@ class Marginal:
         self.params = [float(p) for p in params]
         self.knots = knots
 
-    def _dist(self) -> stats.rv_continuous:
+    def _dist(self) -> rv_continuous_frozen:
         p = self.params
         if self.kind == "normal":
             return stats.norm(p[0], p[1])
