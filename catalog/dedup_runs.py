@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypedDict
 
 import numpy as np
 
@@ -124,6 +125,23 @@ def _known(cat: CatalogStore, names: Sequence[str]) -> None:
             raise
 
 
+class _StageOptions(TypedDict):
+    """The keyword arguments dedup passes on to find_duplicates / find_pair_duplicates."""
+
+    exact: bool
+    minhash: bool
+    semantic: bool
+    punctuation_blind: bool
+    minhash_threshold: float
+    num_perm: int
+    ngram: int
+    semantic_threshold: float
+    keep: str
+    vectors: np.ndarray | None
+    embed: Callable[[list[str]], np.ndarray] | None
+    seed: int
+
+
 def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,
           minhash: bool = True, semantic: bool = True, punctuation_blind: bool = False,
           minhash_threshold: float = defaults.MINHASH_THRESHOLD, num_perm: int = defaults.MINHASH_NUM_PERM,
@@ -167,9 +185,10 @@ def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] 
             embedder = get_embedder(names.pop() if names else None)
             embedder_id = embedder.id
             embed = embedder.embed
-    options = dict(exact=exact, minhash=minhash, semantic=semantic, punctuation_blind=punctuation_blind,
-                   minhash_threshold=minhash_threshold, num_perm=num_perm, ngram=ngram,
-                   semantic_threshold=semantic_threshold, keep=keep, vectors=vectors, embed=embed, seed=seed)
+    options = _StageOptions(exact=exact, minhash=minhash, semantic=semantic, punctuation_blind=punctuation_blind,
+                            minhash_threshold=minhash_threshold, num_perm=num_perm, ngram=ngram,
+                            semantic_threshold=semantic_threshold, keep=keep, vectors=vectors, embed=embed,
+                            seed=seed)
     result = None
     if items and on == "both":
         result = find_pair_duplicates(items, c_resp + r_resp, **options)
