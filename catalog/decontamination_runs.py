@@ -172,7 +172,7 @@ def _store(cat: CatalogStore, ds, mapping: FieldMapping, records: dict[int, dict
         with cat.transaction():
             run_id = None
             if by_record:
-                run_id = int(cat.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs").fetchone()[0])
+                run_id = int(cat.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs"))
                 removed = [rid for rid, a in actions.items() if a in ("drop", "cut")]
                 cat.con.execute(
                     "INSERT INTO dedup_runs (run_id, datasets, against, parameters, counts, removed, created_at, "

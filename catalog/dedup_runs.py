@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from typing import TypedDict
 
 import numpy as np
 
@@ -124,6 +125,23 @@ def _known(cat: CatalogStore, names: Sequence[str]) -> None:
             raise
 
 
+class _StageOptions(TypedDict):
+    """The keyword arguments dedup passes on to find_duplicates / find_pair_duplicates."""
+
+    exact: bool
+    minhash: bool
+    semantic: bool
+    punctuation_blind: bool
+    minhash_threshold: float
+    num_perm: int
+    ngram: int
+    semantic_threshold: float
+    keep: str
+    vectors: np.ndarray | None
+    embed: Callable[[list[str]], np.ndarray] | None
+    seed: int
+
+
 def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,
           minhash: bool = True, semantic: bool = True, punctuation_blind: bool = False,
           minhash_threshold: float = defaults.MINHASH_THRESHOLD, num_perm: int = defaults.MINHASH_NUM_PERM,
@@ -167,9 +185,10 @@ def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] 
             embedder = get_embedder(names.pop() if names else None)
             embedder_id = embedder.id
             embed = embedder.embed
-    options = dict(exact=exact, minhash=minhash, semantic=semantic, punctuation_blind=punctuation_blind,
-                   minhash_threshold=minhash_threshold, num_perm=num_perm, ngram=ngram,
-                   semantic_threshold=semantic_threshold, keep=keep, vectors=vectors, embed=embed, seed=seed)
+    options = _StageOptions(exact=exact, minhash=minhash, semantic=semantic, punctuation_blind=punctuation_blind,
+                            minhash_threshold=minhash_threshold, num_perm=num_perm, ngram=ngram,
+                            semantic_threshold=semantic_threshold, keep=keep, vectors=vectors, embed=embed,
+                            seed=seed)
     result = None
     if items and on == "both":
         result = find_pair_duplicates(items, c_resp + r_resp, **options)
@@ -221,7 +240,7 @@ def _examples(cat: CatalogStore, result) -> list[DedupExample]:
 
 def _store(cat: CatalogStore, datasets, against, params, counts, removals) -> int:
     with cat.transaction():
-        run_id = cat.con.execute("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs").fetchone()[0]
+        run_id = cat.scalar("SELECT coalesce(max(run_id), 0) + 1 FROM dedup_runs")
         cat.con.execute(
             "INSERT INTO dedup_runs (run_id, datasets, against, parameters, counts, removed, created_at, "
             "dataset_ids, against_ids) VALUES (?, ?, ?, ?, ?, ?, now(), ?, ?)",
@@ -257,9 +276,9 @@ def undo(cat: CatalogStore, run_id: int) -> UndoResult:
     if row[0] is not None:
         raise SynthcatError(f"dedup run {run_id} was already undone at {row[0]}")
     with cat.transaction():
-        restored = cat.con.execute(
+        restored = cat.scalar(  # DuckDB answers an UPDATE with one row: the count it changed
             "UPDATE records SET status = 'active' WHERE status = 'removed' AND record_id IN "
-            "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id]).fetchone()[0]
+            "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id])
         # a decontamination run's cleaned copies go when their originals come back
         cat.con.execute("UPDATE records SET status = 'removed' WHERE record_id IN "
                         "(SELECT copy_record_id FROM decontam_cuts WHERE run_id = ?)", [run_id])

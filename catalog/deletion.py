@@ -99,8 +99,7 @@ def delete_dataset(cat: CatalogStore, name: str, *, force: bool = False) -> Dele
             records = "IN (SELECT record_id FROM records WHERE dataset_id = ?)"
             for ref in RECORD_REFERENCES:
                 _apply(cat, ref, records, "?", [ds.dataset_id])
-            removed_records = cat.con.execute("SELECT count(*) FROM records WHERE dataset_id = ?",
-                                              [ds.dataset_id]).fetchone()[0]
+            removed_records = cat.scalar("SELECT count(*) FROM records WHERE dataset_id = ?", [ds.dataset_id])
         touched_runs = [r[0] for r in cat.con.execute(
             "SELECT run_id FROM dedup_runs WHERE list_contains(dataset_ids, ?) OR list_contains(against_ids, ?)",
             [ds.dataset_id, ds.dataset_id]).fetchall()]

@@ -46,7 +46,7 @@ def marker(directory: Path) -> dict | None:
 
 
 def write_marker(directory: Path, *, encrypted: bool) -> dict:
-    data = {"format": 1, "encrypted": encrypted}
+    data: dict[str, object] = {"format": 1, "encrypted": encrypted}
     if encrypted:
         data["salt"] = secrets.token_hex(16)
     (directory / MARKER).write_text(json.dumps(data, indent=1) + "\n", encoding="utf-8")

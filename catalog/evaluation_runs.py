@@ -80,7 +80,7 @@ def evaluate(cat: CatalogStore, synthetic: str, real: str, *, holdout: str | Non
         evaluation.report = str(Path(report))
     if store and not cat.read_only:
         with cat.transaction():
-            eid = cat.con.execute("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations").fetchone()[0]
+            eid = cat.scalar("SELECT coalesce(max(evaluation_id), 0) + 1 FROM evaluations")
             ids = [cat.dataset(n).dataset_id if n and cat.has_dataset(n) else None
                    for n in (synthetic, real, holdout)]
             cat.con.execute(

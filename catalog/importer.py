@@ -113,12 +113,15 @@ def _parse_rows(chunks: Iterable[list[SourceRow]], mapping: FieldMapping, source
                 if row.error is not None:
                     raise FieldError(None, row.error)
                 data = row.data
+                assert data is not None  # a reader leaves data unset only on rows it gives an error
                 text = extract(data)
-                ext = None
+                ext: str | None = None
                 if seen_ids is not None:
                     ext = data.get(id_field)
                     if type(ext) is not str or not ext:
                         ext = row_external_id(data, mapping)
+                    # seen_ids exists only with an id field, and row_external_id raises on a missing id
+                    assert ext is not None
                     first = seen_ids.get(ext)
                     if first is not None:
                         raise FieldError(mapping.id_field, f"duplicate id {ext!r} (first seen on line {first})")
@@ -132,6 +135,7 @@ def _parse_rows(chunks: Iterable[list[SourceRow]], mapping: FieldMapping, source
                 rejects.add(row.line, field_name, reason, row=row.data, raw=row.raw)
                 continue
             if seen_ids is not None:
+                assert ext is not None  # as checked in the try block
                 seen_ids[ext] = row.line
                 ids.append(ext)
             if with_quality:

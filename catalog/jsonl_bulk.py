@@ -65,7 +65,7 @@ def _select(mapping: FieldMapping) -> tuple[str, str]:
               # a line with many brackets may nest too deeply: the row path measures it exactly
               f"length(line) - length(replace(replace(line, '[', ''), '{{', '')) <= {MAX_NESTING}"]
     if mapping.kind == "pairs":
-        p, r = mapping.prompt_field, mapping.response_field
+        p, r = mapping.pair_fields()
         text = f"{val(p)} || chr(10) || chr(10) || {val(r)}"
         checks += [f"{typ(p)} = 'VARCHAR'", f"{typ(r)} = 'VARCHAR'", _has_text(val(p)), _has_text(val(r))]
     else:
@@ -157,7 +157,8 @@ def bulk_import_jsonl(writer, path: Path, mapping: FieldMapping,
             try:
                 column = pa.array(lines, pa.string())
             except (pa.ArrowInvalid, UnicodeDecodeError):
-                return _undo(writer, first_id)  # not UTF-8: the row path names the line
+                _undo(writer, first_id)  # not UTF-8: the row path names the line
+                return None
             n = len(lines)
             table = pa.table({"record_id": pa.array(writer.reserve(n), pa.int64()), "line": column})
             con.register("_bulk_lines", table)
@@ -166,9 +167,11 @@ def bulk_import_jsonl(writer, path: Path, mapping: FieldMapping,
             finally:
                 con.unregister("_bulk_lines")
             if inserted != n:
-                return _undo(writer, first_id)
+                _undo(writer, first_id)
+                return None
     except (OSError, EOFError):
-        return _undo(writer, first_id)  # the row path reports the read error
+        _undo(writer, first_id)  # the row path reports the read error
+        return None
     finally:
         con.execute(f"SET threads = {int(threads)}")
     if mapping.id_field:
@@ -176,10 +179,11 @@ def bulk_import_jsonl(writer, path: Path, mapping: FieldMapping,
             "SELECT count(*) - count(DISTINCT external_id) FROM records WHERE dataset_id = ? AND record_id >= ?",
             [writer.dataset_id, first_id]).fetchone()[0]
         if repeated:
-            return _undo(writer, first_id)
+            _undo(writer, first_id)
+            return None
     return writer.next_id - first_id
 
 
 def _undo(writer, first_id: int) -> None:
+    """Take back every record inserted from ``first_id`` on: the row-by-row path starts over."""
     writer.discard_from(first_id)
-    return None

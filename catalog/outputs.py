@@ -74,7 +74,7 @@ def atomic_output(path: Path, mode: str = "w") -> Iterator:
     """Yield a file object (text ``"w"`` or binary ``"wb"``) that becomes ``path`` only on success."""
     tmp = _temp_name(path)
     try:
-        fh = open(tmp, mode, **({"encoding": "utf-8"} if "b" not in mode else {}))
+        fh = open(tmp, mode, encoding=None if "b" in mode else "utf-8")
     except OSError as exc:
         raise SynthcatError(f"cannot write {path}: {exc.strerror or exc}") from None
     try:

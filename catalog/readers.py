@@ -62,7 +62,9 @@ def open_binary(path: Path) -> tuple[io.BufferedIOBase, Callable[[], int]]:
     """
     if path.name.lower().endswith(".gz"):
         fh = gzip.open(path, "rb")
-        return fh, fh.fileobj.tell  # progress follows the compressed bytes
+        compressed = fh.fileobj  # the file gzip.open opened itself (typeshed types it as a bare protocol)
+        assert isinstance(compressed, io.BufferedReader)
+        return fh, compressed.tell  # progress follows the compressed bytes
     raw = open(path, "rb")
     return raw, raw.tell
 

@@ -52,6 +52,18 @@ class FieldMapping:
                 "quality_field"}
         return cls(**{k: v for k, v in data.items() if k in keys})
 
+    def pair_fields(self) -> tuple[str, str]:
+        """The prompt and response field names of a ``pairs`` mapping (:func:`infer_mapping` sets both)."""
+        if not (self.prompt_field and self.response_field):
+            raise ValueError(f"a {self.kind!r} mapping without prompt and response fields: {self.to_dict()}")
+        return self.prompt_field, self.response_field
+
+    def messages_field_name(self) -> str:
+        """The messages field name of a ``conversations`` mapping (:func:`infer_mapping` sets it)."""
+        if not self.messages_field:
+            raise ValueError(f"a {self.kind!r} mapping without a messages field: {self.to_dict()}")
+        return self.messages_field
+
 
 def infer_mapping(first: dict, *, kind: str | None, text_fields: list[str] | None,
                   prompt_field: str | None, response_field: str | None, messages_field: str | None,
@@ -144,14 +156,16 @@ def row_text(row: dict, mapping: FieldMapping) -> str:
             raise FieldError(mapping.text_fields[0], "empty text")
         return text
     if mapping.kind == "pairs":
-        prompt = _string_field(row, mapping.prompt_field)
-        response = _string_field(row, mapping.response_field)
+        prompt_field, response_field = mapping.pair_fields()
+        prompt = _string_field(row, prompt_field)
+        response = _string_field(row, response_field)
         if not prompt.strip():
-            raise FieldError(mapping.prompt_field, "empty prompt")
+            raise FieldError(prompt_field, "empty prompt")
         if not response.strip():
-            raise FieldError(mapping.response_field, "empty response")
+            raise FieldError(response_field, "empty response")
         return f"{prompt}\n\n{response}"
-    return messages_text(row.get(mapping.messages_field), mapping.messages_field)
+    messages_field = mapping.messages_field_name()
+    return messages_text(row.get(messages_field), messages_field)
 
 
 def row_external_id(row: dict, mapping: FieldMapping) -> str | None:

@@ -45,6 +45,7 @@ class RejectsFile:
 
     def commit(self) -> None:
         if self._fh:
+            assert self._tmp is not None and self.path is not None  # the file is open only when both are set
             self._fh.close()
             os.replace(self._tmp, self.path)
             self._fh = None

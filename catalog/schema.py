@@ -248,10 +248,11 @@ MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] 
 
 
 def applied_migrations(con: duckdb.DuckDBPyConnection) -> list[str]:
-    exists = con.execute(
+    row = con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = 'migrations'"
-    ).fetchone()[0]
-    if not exists:
+    ).fetchone()
+    assert row is not None  # count(*) always yields one row
+    if not row[0]:
         return []
     return [row[0] for row in con.execute("SELECT name FROM migrations ORDER BY applied_at, name").fetchall()]
 

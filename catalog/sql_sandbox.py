@@ -77,8 +77,10 @@ def dataset_views(con: duckdb.DuckDBPyConnection, query: str) -> list[str]:
         if kind == "table":
             body = f"SELECT * FROM {_ident(table_name)}"
         else:
-            structure = con.execute("SELECT json_group_structure(fields::JSON) FROM records WHERE dataset_id = ?",
-                                    [dataset_id]).fetchone()[0]
+            row = con.execute("SELECT json_group_structure(fields::JSON) FROM records WHERE dataset_id = ?",
+                              [dataset_id]).fetchone()
+            assert row is not None  # an aggregate without GROUP BY always yields one row
+            structure = row[0]
             keys = list(json.loads(structure)) if structure and structure.startswith("{") else []
             if 0 < len(keys) <= MAX_FIELD_COLUMNS:
                 fields = [f"t.f.{_ident(k)} AS {_ident(k)}" for k in keys]

@@ -215,9 +215,9 @@ class CatalogStore:
         return self.sealer is not None
 
     def close(self) -> None:
-        if self.con is not None:
-            self.con.close()
-            self.con = None
+        # DuckDB's close is idempotent, and a closed connection refuses further queries with a
+        # clear ConnectionException, so ``con`` stays a connection (never None) for the type checker.
+        self.con.close()
 
     def __enter__(self) -> Self:
         return self
@@ -266,6 +266,19 @@ class CatalogStore:
         if self.read_only:
             raise SynthcatError("this catalog was opened read-only")
 
+    # ------------------------------------------------------------------ queries
+    def scalar(self, sql: str, params: Sequence[object] | None = None) -> Any:
+        """The first column of the first row of ``sql``: for counts, ``max(...)`` and the like.
+
+        Such a query always yields a row; if one yields none, that is a bug in the query (not a
+        user error), so this raises RuntimeError naming the SQL rather than letting ``None[0]`` fail
+        somewhere less telling.
+        """
+        row = self.con.execute(sql, params).fetchone()
+        if row is None:
+            raise RuntimeError(f"query returned no row: {sql}")
+        return row[0]
+
     # ------------------------------------------------------------------- meta
     def get_meta(self, key: str) -> str | None:
         row = self.con.execute("SELECT value FROM meta WHERE key = ?", [key]).fetchone()
@@ -306,7 +319,7 @@ class CatalogStore:
         return _dataset_from_row(row)
 
     def has_dataset(self, name: str) -> bool:
-        return self.con.execute("SELECT count(*) FROM datasets WHERE name = ?", [name]).fetchone()[0] > 0
+        return self.scalar("SELECT count(*) FROM datasets WHERE name = ?", [name]) > 0
 
     def require_new_name(self, name: str) -> None:
         """Raise :class:`DatasetExists` (with what to do about it) if ``name`` is taken."""
@@ -358,7 +371,7 @@ class CatalogStore:
 
     def _next_id(self, column: str, table: str, floor_key: str) -> int:
         """One past the highest id in use, and never below an id handed out before a delete."""
-        highest = self.con.execute(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}").fetchone()[0]
+        highest = self.scalar(f"SELECT coalesce(max({column}), 0) + 1 FROM {table}")
         return max(int(highest), int(self.get_meta(floor_key) or 0))
 
     def resolve_datasets(self, names: Sequence[str]) -> list[Dataset]:

@@ -8,6 +8,7 @@ seed, conditions and constraints, and (for catalog sources) its parent dataset.
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from catalog.errors import BadInput
@@ -31,7 +32,7 @@ class SynthesisResult(Result):
 def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | None = None,
                      method: str | None = None, spec: str | None = None, load_model: str | None = None,
                      save_model: str | None = None, seed: int = 0, epochs: int | None = None,
-                     conditions: dict[str, str] | None = None, balance: str | None = None,
+                     conditions: Mapping[str, object] | None = None, balance: str | None = None,
                      balance_shares: dict[str, float] | None = None, constraints: list[str] | None = None,
                      na_values: list[str] | None = None, method_options: dict | None = None, progress=None,
                      description: str | None = None, force: bool = False) -> SynthesisResult:
@@ -61,7 +62,8 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
     fit_seconds = 0.0
     if spec:
         frame = generate_from_spec(spec, n=n, seed=seed)
-        generator, params = "rules", {"spec": str(spec)}
+        generator = "rules"
+        params: dict[str, object] = {"spec": str(spec)}
     else:
         if n is None or n < 1:
             raise BadInput(f"must be at least 1, got {n}", param="n")
@@ -70,6 +72,7 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
         else:
             if not method:
                 raise BadInput("is required with `source` (copula, gmm, tvae or ctgan)", param="method")
+            assert source is not None  # neither spec nor load_model, so chosen holds the source
             real, parent = read_frame(cat, source, na_values=na_values)
             options: dict = {**(method_options or {}), "seed": seed, "constraints": list(constraints or [])}
             if epochs is not None:
@@ -80,14 +83,14 @@ def synthesize_table(cat, dataset: str, *, n: int | None = None, source: str | N
             fit_seconds = time.perf_counter() - fit_started
             if save_model:
                 synth.save(save_model)
-        conditions = _coerce_booleans(synth, conditions or {})
+        coerced = _coerce_booleans(synth, conditions or {})
         if balance:
             frame = synth.balance(balance, n, shares=balance_shares, seed=seed)
         else:
-            frame = synth.sample(n, conditions=conditions or None, seed=seed)
+            frame = synth.sample(n, conditions=coerced or None, seed=seed)
         generator = synth.method
         params = {"method_params": synth.params, "constraints": [c.describe() for c in synth.constraints],
-                  "conditions": conditions or {}, "balance": balance, "balance_shares": balance_shares,
+                  "conditions": coerced, "balance": balance, "balance_shares": balance_shares,
                   "source": source, "loaded_model": load_model, "saved_model": save_model}
     with cat.transaction():
         rows = create_table_from_frame(cat, dataset, frame, origin="synthetic", generator=generator,
@@ -127,9 +130,9 @@ _TRUE = {"true", "yes", "y", "1", "t"}
 _FALSE = {"false", "no", "n", "0", "f"}
 
 
-def _coerce_booleans(synth, conditions: dict) -> dict:
+def _coerce_booleans(synth, conditions: Mapping[str, object]) -> dict[str, object]:
     """CLI conditions arrive as text: read yes/no, true/false, 1/0 as booleans for boolean columns."""
-    out = dict(conditions)
+    out: dict[str, object] = dict(conditions)
     by_name = getattr(synth.schema, "by_name", {}) if synth.schema is not None else {}
     for column, value in conditions.items():
         info = by_name.get(column)

@@ -10,7 +10,7 @@ Numeric sensitive columns are cut into quantile bins of the real data.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import BadInput
 from catalog.evaluation._columns import CONTINUOUS, DISCRETE, Columns, as_float
@@ -119,10 +119,10 @@ def _column_table(g_real: np.ndarray, g_synth: np.ndarray, rate_real: np.ndarray
     rows = []
     for g in groups:
         in_r, in_s = g_real == g, g_synth == g
-        row = {"group": str(g), "real_rows": int(in_r.sum()), "synthetic_rows": int(in_s.sum()),
+        row: dict[str, Any] = {"group": str(g), "real_rows": int(in_r.sum()), "synthetic_rows": int(in_s.sum()),
                "real_share": float(in_r.mean()), "synthetic_share": float(in_s.mean())}
         row["share_difference"] = row["synthetic_share"] - row["real_share"]
-        if rate_real is not None:
+        if rate_real is not None and rate_synth is not None:  # both or neither: set together from the target
             row["real_target_rate"] = _rate(rate_real[in_r])
             row["synthetic_target_rate"] = _rate(rate_synth[in_s])
         rows.append(row)

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from catalog.evaluation._columns import CONTINUOUS, Columns, as_float
 
 if TYPE_CHECKING:
+    import faiss
     import numpy as np
     import pandas as pd
 
@@ -87,7 +88,7 @@ class NeighbourIndex:
         self.exact_limit = exact_limit
         self.candidates = candidates
         self.seed = seed
-        self._ivf = None
+        self._ivf: faiss.IndexIVFFlat | None = None
         self._levels: list[int] = []
 
     def query(self, query: Encoded) -> tuple[np.ndarray, np.ndarray, str]:
@@ -195,7 +196,7 @@ def _embed(e: Encoded, n_levels: list[int]) -> np.ndarray:
     return np.ascontiguousarray(np.hstack(parts)) if parts else np.zeros((len(e), 1), np.float32)
 
 
-def _build_ivf(xr: np.ndarray, seed: int):
+def _build_ivf(xr: np.ndarray, seed: int) -> faiss.IndexIVFFlat:
     import faiss
     import numpy as np
 

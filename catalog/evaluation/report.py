@@ -111,14 +111,14 @@ def _per_column_plots(result: dict, real: object, synth: object) -> str:
 
     types = result.get("column_types", {})
     figs = []
-    real, synth = real.rename(columns=str), synth.rename(columns=str)
+    real_frame, synth_frame = real.rename(columns=str), synth.rename(columns=str)
     names = [c for c in result.get("columns", []) if types.get(c) not in SKIPPED][:_MAX_COLUMN_PLOTS]
     for name in names:
         kind = types[name]
         if kind in CONTINUOUS:
-            png = _hist(name, as_float(real[name], kind), as_float(synth[name], kind), kind)
+            png = _hist(name, as_float(real_frame[name], kind), as_float(synth_frame[name], kind), kind)
         else:
-            png = _bars(name, real[name], synth[name])
+            png = _bars(name, real_frame[name], synth_frame[name])
         figs.append(f"<figure>{_img(png)}</figure>")
     more = len([c for c in result.get("columns", []) if types.get(c) not in SKIPPED]) - len(names)
     extra = f"<p class='muted'>{more} more columns not plotted.</p>" if more > 0 else ""
@@ -278,8 +278,9 @@ def _hist(name: str, real, synth, kind: str) -> str:
             bins = np.arange(np.floor(lo) - 0.5, np.ceil(hi) + 1.5)   # one bar per whole number
         else:
             bins = np.linspace(lo, hi, 31)
-        ax.hist(np.clip(r, lo, hi), bins=bins, density=True, alpha=0.55, color=_REAL, label="real")
-        ax.hist(np.clip(s, lo, hi), bins=bins, density=True, alpha=0.55, color=_SYNTH, label="synthetic")
+        # a list: matplotlib's stubs type bins as a Sequence, which an ndarray is not (the values are the same)
+        ax.hist(np.clip(r, lo, hi), bins=bins.tolist(), density=True, alpha=0.55, color=_REAL, label="real")
+        ax.hist(np.clip(s, lo, hi), bins=bins.tolist(), density=True, alpha=0.55, color=_SYNTH, label="synthetic")
     if kind == "datetime":
         ax.set_xticks([])
         ax.set_xlabel("time")

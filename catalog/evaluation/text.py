@@ -54,7 +54,7 @@ def evaluate_texts(real: Sequence[str], synth: Sequence[str], *, embed: Embed | 
     result["diversity"] = {"synthetic": _distinct(synth), "real": _distinct(real)}
 
     r_emb, s_emb, why = _embeddings(real, synth, embed, real_embeddings, synth_embeddings)
-    if r_emb is None:
+    if r_emb is None or s_emb is None:  # _embeddings gives both or neither
         result["diversity"]["synthetic"]["mean_pairwise_cosine"] = None
         result["diversity"]["real"]["mean_pairwise_cosine"] = None
         result["diversity"]["note"] = why

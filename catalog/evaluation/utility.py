@@ -9,7 +9,7 @@ data's usefulness the synthetic data keeps.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from catalog.errors import BadInput
 from catalog.evaluation._columns import CONTINUOUS, DISCRETE, Columns, as_float, codes
@@ -50,7 +50,7 @@ def utility(real: pd.DataFrame, synth: pd.DataFrame, holdout: pd.DataFrame, targ
         keep = {k: y[k] >= 0 for k in y}
         if not keep["holdout"].any():
             raise BadInput("the holdout has no labelled rows", field=target)
-        result = {"task": task, "target": target, "labels": [str(v) for v in labels],
+        result: dict[str, Any] = {"task": task, "target": target, "labels": [str(v) for v in labels],
                   "positive_label": None if positive is None else str(labels[positive]), "metrics": {}}
         for name, train in (("trtr", "real"), ("tstr", "synthetic")):
             result["metrics"][name] = _classify(

@@ -133,9 +133,9 @@ def _replace(value, parts: list[str], new):
         copy = dict(value)
         copy[original] = _replace(value[original], rest, new)
         return copy
-    copy = list(value)
-    copy[int(head)] = _replace(value[int(head)], rest, new)
-    return copy
+    items = list(value)
+    items[int(head)] = _replace(value[int(head)], rest, new)
+    return items
 
 
 def scan_rows(rows: Iterable[dict], *, redact: bool = False, detector: PiiDetector | None = None,
@@ -179,7 +179,7 @@ def scan_rows(rows: Iterable[dict], *, redact: bool = False, detector: PiiDetect
             continue
         new_row = row
         for pointer, matches in hits:
-            starts: list[int | None] = [None] * len(matches)
+            starts: Sequence[int | None] = [None] * len(matches)
             if redact:
                 original = _get(row, pointer)
                 redacted, starts = redact_text(str(original), matches, placeholders)

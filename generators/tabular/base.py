@@ -12,6 +12,7 @@ import json
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import SupportsFloat, SupportsIndex
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,7 @@ class Synthesizer:
         check_table(df)
         df = df.reset_index(drop=True).rename(columns=str)
         schema = TableSchema.fit(df, self.column_types)
-        bounds = {c.name: (c.min, c.max) for c in schema.columns if c.kind in ("numeric", "integer")}
+        bounds = {c.name: c.bounds() for c in schema.columns if c.kind in ("numeric", "integer")}
         for c in self.constraints:
             c.check(list(df.columns), {c.name: c.kind for c in schema.columns}, bounds)
             c.learn(df)
@@ -167,7 +168,8 @@ class Synthesizer:
         path = Path(path)
         path.mkdir(parents=True, exist_ok=True)
         (path / "synthesizer.json").write_text(json.dumps(doc, indent=1, default=_json_default))
-        np.savez(path / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})
+        # numpy's stub cannot tell that no array is named "allow_pickle" (its keyword after *args)
+        np.savez(path / "arrays.npz", **{k: np.asarray(v) for k, v in arrays.items()})  # type: ignore[arg-type]
         return path
 
     # ------------------------------------------------------------------ hooks
@@ -218,9 +220,10 @@ class Synthesizer:
                     disc_cond[disc_index[missing_col]] = 1
                     continue
                 number = _condition_number(info.kind, value, column)
-                if not info.min - 1e-9 <= number <= info.max + 1e-9:
+                low, high = info.bounds()
+                if not low - 1e-9 <= number <= high + 1e-9:
                     raise BadInput(f"condition value {value!r} lies outside the values the model learned "
-                                   f"[{info.min:g}, {info.max:g}]", field=column)
+                                   f"[{low:g}, {high:g}]", field=column)
                 cont_cond[cont_index[column]] = number
                 if missing_col in disc_index:
                     disc_cond[disc_index[missing_col]] = 0
@@ -244,10 +247,12 @@ def _condition_number(kind: str, value: object, column: str) -> float:
             return pd.Timestamp(value).value / 1e9
         except (ValueError, TypeError) as exc:
             raise BadInput(f"condition value {value!r} is not a date", field=column) from exc
-    try:
-        return float(value)
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"condition value {value!r} is not a number", field=column) from exc
+    if isinstance(value, (str, bytes, SupportsFloat, SupportsIndex)):  # what float() takes
+        try:
+            return float(value)
+        except ValueError as exc:
+            raise BadInput(f"condition value {value!r} is not a number", field=column) from exc
+    raise BadInput(f"condition value {value!r} is not a number", field=column)
 
 
 def _largest_remainder(shares: dict[str, float], n: int) -> dict[str, int]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from typing import SupportsFloat, SupportsIndex
 
 import numpy as np
 import pandas as pd
@@ -55,7 +56,7 @@ class Constraint:
     def check(self, columns: list[str], kinds: dict[str, str] | None = None,
               bounds: dict[str, tuple[float, float]] | None = None) -> None:
         """Raise :class:`BadInput` for unknown columns or a constraint that can never hold."""
-        used = sorted(names_in(self.expr)) if self.kind == "filter" else self.columns
+        used = sorted(names_in(self._filter_expr())) if self.kind == "filter" else self.columns
         unknown = [c for c in used if c not in columns]
         if unknown:
             raise BadInput(f"constraint {self.describe()} names unknown column(s) {', '.join(unknown)} "
@@ -73,6 +74,12 @@ class Constraint:
                 if (self.min is not None and self.min > hi) or (self.max is not None and self.max < lo):
                     raise BadInput(f"constraint {self.describe()} is impossible: the column's values lie "
                                    f"in [{lo:g}, {hi:g}]", field=name)
+
+    def _filter_expr(self) -> str:
+        """The expression of a filter constraint (:func:`parse_constraint` always sets one)."""
+        if self.expr is None:
+            raise BadInput(f"constraint {self.kind} has no expression")
+        return self.expr
 
     def learn(self, df: pd.DataFrame) -> None:
         """Remember what the real table allows (the combinations, for fixed combinations)."""
@@ -98,7 +105,7 @@ class Constraint:
             allowed = {tuple(_key(v) for v in row) for row in self.combos}
             rows = df[self.columns].itertuples(index=False)
             return np.array([tuple(_key(v) for v in row) in allowed for row in rows], dtype=bool)
-        result = evaluate(self.expr, df, field="constraint")
+        result = evaluate(self._filter_expr(), df, field="constraint")
         if not isinstance(result, pd.Series):
             return np.full(len(df), bool(result))
         return result.fillna(False).astype(bool).to_numpy()
@@ -172,7 +179,9 @@ def parse_constraint(spec: dict | str | Constraint) -> Constraint:
 def _num(v: object) -> float | None:
     if v is None:
         return None
-    try:
-        return float(v)
-    except (TypeError, ValueError) as exc:
-        raise BadInput(f"range bound {v!r} is not a number") from exc
+    if isinstance(v, (str, bytes, SupportsFloat, SupportsIndex)):  # what float() takes
+        try:
+            return float(v)
+        except ValueError as exc:
+            raise BadInput(f"range bound {v!r} is not a number") from exc
+    raise BadInput(f"range bound {v!r} is not a number")

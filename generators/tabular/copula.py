@@ -26,7 +26,7 @@ class CopulaSynthesizer(Synthesizer):
 
     def _fit_encoded(self, cont: np.ndarray, codes: np.ndarray, rng: np.random.Generator,
                      progress: Progress | None) -> None:
-        levels = [m.n_levels for m in self.schema.discrete]
+        levels = [m.n_levels for m in self._fitted().discrete]
         self.codec, z = LatentCodec.fit(cont, codes, levels, str(self.params["marginals"]), rng)
         corr = np.corrcoef(z, rowvar=False) if z.shape[1] > 1 else np.ones((1, 1))
         corr = np.nan_to_num(np.atleast_2d(corr))

@@ -27,11 +27,11 @@ class CTGANSynthesizer(DeepSynthesizer):
                 "discriminator_steps": 1, "gp_lambda": 10.0}
 
     def _prepare(self, data: np.ndarray, codes: np.ndarray) -> None:
-        levels = [m.n_levels for m in self.schema.discrete]
+        levels = [m.n_levels for m in self._fitted().discrete]
         self.cond = ConditionSampler(codes, levels) if levels else None
 
     def _restore_extra(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
-        levels = [m.n_levels for m in self.schema.discrete]
+        levels = [m.n_levels for m in self._fitted().discrete]
         if not levels:
             self.cond = None
             return
@@ -113,7 +113,7 @@ class CTGANSynthesizer(DeepSynthesizer):
             loss_g = -self.critic(fake_in.view(-1, pac * fake_in.shape[1])).mean()
             if self.cond is not None:  # the generator must produce the category it was asked for
                 cols_t, cats_t = torch.tensor(cols), torch.tensor(cats)
-                ce = 0.0
+                ce: float | torch.Tensor = 0.0
                 for j, (s, w) in enumerate(disc_spans):
                     rows_j = cols_t == j
                     if rows_j.any():

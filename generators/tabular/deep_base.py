@@ -26,7 +26,7 @@ class DeepSynthesizer(Synthesizer):
 
         set_torch_threads()
         torch.manual_seed(self.seed)
-        levels = [m.n_levels for m in self.schema.discrete]
+        levels = [m.n_levels for m in self._fitted().discrete]
         self.norm = ModeNormalizer.fit(cont, levels, rng, spike_share=float(self.params["spike_share"]))
         data = self.norm.transform(cont, codes, rng)
         self._prepare(data, codes)

@@ -122,9 +122,9 @@ class ModeNormalizer:
                 mode[rows] = np.abs(x[:, None] - mu[None, :]).argmin(axis=1)
             out[np.arange(n), pos + 1 + mode] = 1.0
             pos += 1 + len(mu)
-        for j, k in enumerate(self.levels):
+        for j, n_levels in enumerate(self.levels):  # (k above is a spike mode's index, of numpy's int type)
             out[np.arange(n), pos + codes[:, j]] = 1.0
-            pos += k
+            pos += n_levels
         return out
 
     def inverse(self, data: np.ndarray, sigmas: np.ndarray | None = None,
@@ -160,7 +160,7 @@ class ModeNormalizer:
     @classmethod
     def from_state(cls, meta: dict, arrays: dict[str, np.ndarray]) -> ModeNormalizer:
         n = meta["n_continuous"]
-        scale = [tuple(map(float, row)) for row in arrays["mode_scale"][:n]]
+        scale = [(float(centre), float(spread)) for centre, spread in arrays["mode_scale"][:n]]
         spikes = [arrays.get(f"mode_spikes_{i}", np.full(len(arrays[f"mode_means_{i}"]), np.nan))
                   for i in range(n)]
         return cls([arrays[f"mode_means_{i}"] for i in range(n)], [arrays[f"mode_stds_{i}"] for i in range(n)],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import operator
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -54,7 +55,8 @@ def _where(cond: object, a: object, b: object) -> object:
     return a if cond else b
 
 
-def _values(x: object) -> object:
+def _values(x: object) -> Any:
+    """A Series as its array, anything else (a scalar, a list) as it is: what ``np.where`` takes."""
     return x.to_numpy() if isinstance(x, pd.Series) else x
 
 
@@ -65,7 +67,7 @@ def _logical(values: list, op: Callable) -> object:
     return out
 
 
-def _bool(x: object) -> object:
+def _bool(x: object) -> pd.Series | bool:
     if isinstance(x, pd.Series):
         return x.fillna(False).astype(bool)
     return bool(x)
@@ -130,7 +132,8 @@ class _Evaluator(ast.NodeVisitor):
     def visit_List(self, node: ast.List) -> list:
         return [self.visit(e) for e in node.elts]
 
-    visit_Tuple = visit_List
+    def visit_Tuple(self, node: ast.Tuple) -> list:
+        return [self.visit(e) for e in node.elts]
 
     def visit_BinOp(self, node: ast.BinOp) -> object:
         return _BINARY[type(node.op)](self.visit(node.left), self.visit(node.right))
@@ -164,9 +167,15 @@ class _Evaluator(ast.NodeVisitor):
         return _where(self.visit(node.test), self.visit(node.body), self.visit(node.orelse))
 
     def visit_Call(self, node: ast.Call) -> object:
+        func = node.func
+        assert isinstance(func, ast.Name)  # _parse admits calls of the named FUNCTIONS only
         args = [self.visit(a) for a in node.args]
-        kwargs = {k.arg: self.visit(k.value) for k in node.keywords}
-        return FUNCTIONS[node.func.id](*args, **kwargs)
+        kwargs = {}
+        for k in node.keywords:
+            if k.arg is None:  # f(**x): there are no mappings to unpack in an expression
+                raise BadInput(f"'**' arguments are not allowed (in a call of {func.id})")
+            kwargs[k.arg] = self.visit(k.value)
+        return FUNCTIONS[func.id](*args, **kwargs)
 
     def generic_visit(self, node: ast.AST) -> object:
         raise BadInput(f"unsupported expression element {type(node).__name__}")

@@ -9,17 +9,18 @@ import numpy as np
 
 from catalog.errors import BadInput
 from generators.tabular.base import FORMAT, VERSION, Synthesizer
-from generators.tabular.constraints import parse_constraint
+from generators.tabular.constraints import Constraint, parse_constraint
 from generators.tabular.registry import synthesizer_class
 from generators.tabular.schema import TableSchema
 
 
-def make_synthesizer(method: str, **params: object) -> Synthesizer:
+def make_synthesizer(method: str, *, seed: int = 0, column_types: dict[str, str] | None = None,
+                     constraints: list[dict | str | Constraint] | None = None, **params: object) -> Synthesizer:
     """``make_synthesizer("copula", seed=1, constraints=["age < 90"], column_types={...})``.
 
     Common parameters: ``seed``, ``column_types`` (overrides), ``constraints`` (dicts or strings);
     method parameters: see each class's ``default_params()`` (e.g. ``epochs``, ``batch_size``)."""
-    return synthesizer_class(method)(**params)
+    return synthesizer_class(method)(seed=seed, column_types=column_types, constraints=constraints, **params)
 
 
 def method_params(method: str) -> dict:

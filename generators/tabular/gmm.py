@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special, stats
 
+from catalog.errors import BadInput
 from generators.tabular.base import Progress, Synthesizer
 from generators.tabular.copula import latent_conditions
 from generators.tabular.latent import LatentCodec, conditional_gaussian
@@ -31,7 +32,7 @@ class GMMSynthesizer(Synthesizer):
                      progress: Progress | None) -> None:
         from sklearn.mixture import GaussianMixture
 
-        levels = [m.n_levels for m in self.schema.discrete]
+        levels = [m.n_levels for m in self._fitted().discrete]
         self.codec, z = LatentCodec.fit(cont, codes, levels, str(self.params["marginals"]), rng)
         if len(z) > int(self.params["max_fit_rows"]):
             z = z[rng.choice(len(z), int(self.params["max_fit_rows"]), replace=False)]
@@ -50,6 +51,8 @@ class GMMSynthesizer(Synthesizer):
                 worse += 1
                 if worse >= 2:  # BIC rose twice in a row: more components will not help
                     break
+        if best is None:  # every BIC was NaN: no fit to keep
+            raise BadInput("the Gaussian mixture could not be fitted to this table (its BIC was never finite)")
         self.weights = best.weights_
         self.means = best.means_
         self.covs = best.covariances_

@@ -15,8 +15,13 @@ truncation of the latent normal to that interval (see :func:`conditional_gaussia
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 from scipy import special, stats
+
+if TYPE_CHECKING:
+    from scipy.stats._distn_infrastructure import rv_continuous_frozen  # what stats.norm(...) returns
 
 EPS = 1e-6
 _CANDIDATES = ("normal", "truncnorm", "beta", "gamma", "uniform")
@@ -39,7 +44,7 @@ class Marginal:
         self.params = [float(p) for p in params]
         self.knots = knots
 
-    def _dist(self) -> stats.rv_continuous:
+    def _dist(self) -> rv_continuous_frozen:
         p = self.params
         if self.kind == "normal":
             return stats.norm(p[0], p[1])
@@ -53,7 +58,7 @@ class Marginal:
 
     def cdf(self, x: np.ndarray) -> np.ndarray:
         if self.kind == "empirical":  # the middle of the flat stretch for an atom, else interpolated
-            k, x = self.knots, np.asarray(x, dtype=float)
+            k, x = self._empirical_knots(), np.asarray(x, dtype=float)
             grid = np.linspace(0, 1, len(k))
             left = np.searchsorted(k, x, side="left")
             right = np.searchsorted(k, x, side="right")
@@ -67,8 +72,14 @@ class Marginal:
 
     def ppf(self, u: np.ndarray) -> np.ndarray:
         if self.kind == "empirical":
-            return np.interp(u, np.linspace(0, 1, len(self.knots)), self.knots)
+            knots = self._empirical_knots()
+            return np.interp(u, np.linspace(0, 1, len(knots)), knots)
         return self._dist().ppf(np.clip(u, EPS, 1 - EPS))
+
+    def _empirical_knots(self) -> np.ndarray:
+        if self.knots is None:  # fitting stores them and from_state reads them back: a model file lost them
+            raise ValueError("an empirical marginal without its knots")
+        return self.knots
 
     def to_json(self) -> dict:
         return {"kind": self.kind, "params": self.params}
@@ -222,10 +233,10 @@ def conditional_gaussian(mean: np.ndarray, cov: np.ndarray, n: int, rng: np.rand
         fixed.append(i)
     for i, (lo, hi) in intervals.items():
         m, s = _conditional(mean, cov, z, fixed, [i])
-        s = float(np.sqrt(max(s[0, 0], 1e-12)))
-        a, b = special.ndtr((lo - m[:, 0]) / s), special.ndtr((hi - m[:, 0]) / s)
+        sd = float(np.sqrt(max(s[0, 0], 1e-12)))
+        a, b = special.ndtr((lo - m[:, 0]) / sd), special.ndtr((hi - m[:, 0]) / sd)
         u = a + rng.random(n) * np.maximum(b - a, 0)
-        draw = m[:, 0] + s * special.ndtri(np.clip(u, 1e-12, 1 - 1e-12))
+        draw = m[:, 0] + sd * special.ndtri(np.clip(u, 1e-12, 1 - 1e-12))
         z[:, i] = np.clip(draw, lo, hi)
         fixed.append(i)
     rest = [i for i in range(d) if i not in fixed]

@@ -36,6 +36,12 @@ class ColumnInfo:
     categories: list = field(default_factory=list)
     extra: dict = field(default_factory=dict)
 
+    def bounds(self) -> tuple[float, float]:
+        """(min, max) of a numeric, integer or datetime column, which :meth:`TableSchema.fit` sets."""
+        if self.min is None or self.max is None:
+            raise ValueError(f"column '{self.name}' ({self.kind}) has no learned bounds")
+        return self.min, self.max
+
     def to_json(self) -> dict:
         return dict(self.__dict__)
 

@@ -62,7 +62,8 @@ def _poisson(rng: np.random.Generator, n: int, lam: float = 1.0) -> np.ndarray:
 
 def _choice(rng: np.random.Generator, n: int, options: list | dict, weights: list | None = None) -> list:
     if isinstance(options, dict):
-        options, weights = list(options), list(options.values())
+        weights = list(options.values())
+        options = list(options)
     if not isinstance(options, list) or not options:
         raise ValueError("choice needs a non-empty list of options or a {option: weight} mapping")
     p = None
@@ -157,7 +158,7 @@ def generate_from_spec(spec: dict | str | Path, n: int | None = None, seed: int 
     if not isinstance(columns, dict) or not columns:
         raise BadInput("the spec needs a non-empty 'columns' mapping", file=file, field="columns")
     parsed = {str(name): _parse_column(str(name), body, file) for name, body in columns.items()}
-    out: dict[str, object] = {}
+    out: dict[str, pd.Series] = {}
     for name in _order(parsed, file):
         kind, args, kwargs, options = parsed[name]
         rng = np.random.default_rng([seed, zlib.crc32(name.encode())])

@@ -39,7 +39,7 @@ class TVAESynthesizer(DeepSynthesizer):
     def _prepare(self, data: np.ndarray, codes: np.ndarray) -> None:
         self._cond_j = self._condition_index()
         if self._cond_j is not None:
-            k = self.schema.discrete[self._cond_j].n_levels
+            k = self._fitted().discrete[self._cond_j].n_levels
             self._cond_freq = np.bincount(codes[:, self._cond_j], minlength=k) / len(codes)
 
     def _restore_extra(self, meta: dict, arrays: dict[str, np.ndarray]) -> None:
@@ -57,13 +57,14 @@ class TVAESynthesizer(DeepSynthesizer):
         name = self.params["condition_column"]
         if name is None:
             return None
-        names = [m.name for m in self.schema.discrete]
+        schema = self._fitted()
+        names = [m.name for m in schema.discrete]
         if name in names:
             return names.index(name)
-        if name in self.schema.by_name:
+        if name in schema.by_name:
             raise BadInput(f"condition_column must be a categorical or boolean column, '{name}' is "
-                           f"{self.schema.by_name[name].kind}", param="condition_column")
-        raise BadInput(f"condition_column names an unknown column (columns: {', '.join(self.schema.by_name)})",
+                           f"{schema.by_name[name].kind}", param="condition_column")
+        raise BadInput(f"condition_column names an unknown column (columns: {', '.join(schema.by_name)})",
                        param="condition_column")
 
     # ------------------------------------------------------------------ networks
@@ -110,7 +111,7 @@ class TVAESynthesizer(DeepSynthesizer):
             z = mu + torch.randn_like(mu) * torch.exp(0.5 * logvar)
             out = self.decoder(torch.cat([z, x[:, cs:cs + cw]], dim=1) if cw else z)
             log_sigma = self.log_sigma["value"].clamp(np.log(0.01), np.log(1.0))
-            rec = 0.0
+            rec: float | torch.Tensor = 0.0
             if len(self._alpha_idx):
                 a = self._alpha_idx
                 sig = log_sigma[a]
@@ -169,7 +170,7 @@ class TVAESynthesizer(DeepSynthesizer):
         conts, codes_list, got, drawn = [], [], 0, 0
         while got < n:
             if drawn >= MAX_REJECTION_DRAWS * max(n, 100):
-                names = [self.schema.discrete[j].name for j in disc_cond]
+                names = [self._fitted().discrete[j].name for j in disc_cond]
                 raise BadInput(f"the TVAE model almost never produces the requested value(s) of "
                                f"{', '.join(names)}; use the copula, gmm or ctgan method for this condition, "
                                f"or fit the TVAE with condition_column set to one of them")
