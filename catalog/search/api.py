@@ -64,7 +64,9 @@ class Searcher:
 
     def __init__(self, cat, *, mode: str = "hybrid", filters: SearchFilters | None = None,
                  embedder: str | None = None, depth: int = DEFAULT_DEPTH, fusion: str = DEFAULT_FUSION,
-                 alpha: float = DEFAULT_ALPHA, rrf_k: int = hybrid.RRF_K) -> None:
+                 alpha: float = DEFAULT_ALPHA, rrf_k: int = hybrid.RRF_K, nprobe: int | None = None) -> None:
+        """``nprobe``: IVF lists scanned per vector query on large catalogs (default: the index
+        manifest's, set from benchmarks/RESULTS.md); more is slower and closer to exact."""
         if mode not in MODES:
             raise BadInput(f"unknown mode '{mode}': choose {', '.join(MODES)}", field="mode")
         if fusion not in FUSIONS:
@@ -73,6 +75,9 @@ class Searcher:
             raise BadInput("alpha must lie in [0, 1]", field="alpha")
         if depth < 1:
             raise BadInput("depth must be at least 1", field="depth")
+        if nprobe is not None and nprobe < 1:
+            raise BadInput("nprobe must be at least 1", field="nprobe")
+        self.nprobe = nprobe
         self.cat, self.mode, self.depth, self.fusion, self.alpha, self.rrf_k = cat, mode, depth, fusion, alpha, rrf_k
         self.filters = filters or SearchFilters()
         self.where, self.params = self.filters.sql(cat)
@@ -106,7 +111,8 @@ class Searcher:
                                    field="query")
         vec_lists = [[] for _ in queries]
         if self.embedder is not None:
-            vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed)
+            vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed,
+                                            self.nprobe)
         results = []
         for a, vec in zip(analysed, vec_lists):
             kw = self.bm25.search(a, depth) if a is not None and a.words else []
