@@ -59,15 +59,20 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 class VectorIndex:
     """The FAISS index of one embedder's vectors, keyed by record id."""
 
-    def __init__(self, catalog, embedder_id: str, *, flat_max: int = layouts.FLAT_MAX) -> None:
+    def __init__(self, catalog, embedder_id: str, *, flat_max: int | None = None) -> None:
         self.catalog = catalog
         self.embedder_id = embedder_id
-        self.flat_max = flat_max  # exact search up to this many vectors, IVF above (faiss_layouts)
+        self._flat_max = flat_max
         slug = _slug(embedder_id)
         self.index_path = catalog.vectors_dir / f"{slug}.faiss"
         self.manifest_path = catalog.vectors_dir / f"{slug}.json"
         self._index = None
         self._cached_selector = None
+
+    @property
+    def flat_max(self) -> int:
+        """Exact search up to this many vectors, IVF above (default: faiss_layouts.FLAT_MAX)."""
+        return self._flat_max if self._flat_max is not None else layouts.FLAT_MAX
 
     # -------------------------------------------------------------- DuckDB side
     def expected_state(self) -> dict:
