@@ -32,12 +32,6 @@ class QueryTerms:
     doc_freqs: np.ndarray  # their document frequencies
 
 
-def _string_array(values) -> np.ndarray:
-    """Strings as numpy's variable-width string dtype (numpy >= 2), else as an object array."""
-    string_dtype = getattr(getattr(np, "dtypes", None), "StringDType", None)
-    return np.array(values, dtype=string_dtype() if string_dtype else object)
-
-
 class PostingsBM25:
     """The postings of the keyword index, restricted at query time to the records ``where`` selects."""
 
@@ -71,10 +65,11 @@ class PostingsBM25:
         tf = postings["tf"]
         self.term_freqs = tf.astype(np.uint16 if len(tf) == 0 or tf.max() < 2**16 else np.uint32)
         del postings, tf
-        terms = con.execute(f"SELECT term, termid, df FROM {fts}.dict").fetchnumpy()
-        order = np.argsort(_string_array(terms["term"]), kind="stable")
-        self.terms = _string_array(terms["term"])[order]  # sorted, for searchsorted
-        self.term_ids = terms["termid"].astype(np.int64)[order]
+        # DuckDB sorts strings by their UTF-8 bytes, which is code point order, as Python compares str.
+        # (An object array: numpy 2.4's StringDType searchsorted fails on long strings.)
+        terms = con.execute(f"SELECT term, termid, df FROM {fts}.dict ORDER BY term").fetchnumpy()
+        self.terms = np.asarray(terms["term"], dtype=object)  # sorted, for searchsorted
+        self.term_ids = terms["termid"].astype(np.int64)
         self.doc_freqs = np.zeros(n_terms, dtype=np.float64)
         self.doc_freqs[terms["termid"]] = terms["df"]
         self.stopwords = {w for (w,) in con.execute(f"SELECT sw FROM {fts}.stopwords").fetchall()}
@@ -85,14 +80,17 @@ class PostingsBM25:
             f"SELECT tok, list_transform(tok, x -> stem(x, '{keyword.STEMMER}')) "
             f"FROM (SELECT {keyword.SCHEMA}.tokenize(?) AS tok)", [query]).fetchone()
         words = [t for t in tokens if t and t not in self.stopwords]
-        ids = np.unique(np.array([self.term_id(s) for t, s in zip(tokens, stems) if t], dtype=np.int64))
-        ids = ids[ids >= 0]
+        ids = self.lookup([s for t, s in zip(tokens, stems) if t])
+        ids = np.unique(ids[ids >= 0])
         return QueryTerms(words, ids, self.doc_freqs[ids])
 
-    def term_id(self, stem: str) -> int:
-        """The dictionary id of ``stem``, or -1 if no indexed record holds it."""
-        at = int(np.searchsorted(self.terms, stem))
-        return int(self.term_ids[at]) if at < len(self.terms) and self.terms[at] == stem else -1
+    def lookup(self, stems: list[str]) -> np.ndarray:
+        """Dictionary ids of ``stems`` (-1 for a stem no indexed record holds)."""
+        if not stems or len(self.terms) == 0:
+            return np.full(len(stems), -1, dtype=np.int64)
+        needles = np.array(stems, dtype=object)
+        at = np.minimum(np.searchsorted(self.terms, needles), len(self.terms) - 1)
+        return np.where(self.terms[at] == needles, self.term_ids[at], -1)
 
     def search(self, terms: QueryTerms, k: int) -> list[tuple[int, float]]:
         """Top-k (record id, BM25 score) among the allowed records that hold a query term."""
