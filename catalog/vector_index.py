@@ -207,6 +207,21 @@ class VectorIndex:
             self._index = faiss.deserialize_index(np.fromfile(self.index_path, dtype=np.uint8))
         return self._index
 
+    def add_from(self, first_record_id: int) -> None:
+        """After a commit: append the records from ``first_record_id`` on, read from DuckDB, or rebuild
+        without reading them first when the file cannot take an append (missing, stale, or due a retrain)."""
+        manifest = self.read_manifest()
+        expected = self.expected_state()
+        if manifest is None or not self.index_path.exists() or manifest.get("dimension") != expected["dimension"] \
+                or self.needs_retrain(manifest, expected["count"]):
+            self.rebuild()
+            return
+        parts = list(self.iter_vectors("record_id >= ?", [first_record_id]))
+        if not parts:
+            self.rebuild()
+            return
+        self.add(np.concatenate([i for i, _ in parts]), np.concatenate([v for _, v in parts]))
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Append vectors after a committed write; rebuilds instead when the file was out of date."""
         manifest = self.read_manifest()
