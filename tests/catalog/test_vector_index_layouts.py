@@ -68,7 +68,7 @@ def queries_near(embedder: TableEmbedder, n: int, seed: int = 1) -> np.ndarray:
 def test_layout_is_flat_up_to_the_threshold_then_ivf():
     assert layouts.choose_layout(100_000).kind == "flat"
     big = layouts.choose_layout(1_000_000)
-    assert big.kind == "ivf" and big.nlist == 4096 and big.description == "IVF4096,SQ8(IP)"
+    assert big.kind == "ivf" and big.nlist == 1024 and big.description == "IVF1024,SQ8(IP)"
     assert layouts.choose_layout(5000, flat_max=1000) == layouts.Layout("ivf", 64)
     # never more lists than the points can train (40 per list)
     for n in (2_000, 50_000, 300_000, 5_000_000):
@@ -101,14 +101,16 @@ def test_ivf_recall_against_exact_search_plain_and_filtered(table, cat, monkeypa
     assert manifest["nprobe"] == layouts.DEFAULT_NPROBE
     q = queries_near(table, 200)
     exact = exact_top(vi, q, 10)
-    _, found = vi.search(q, 10)
-    assert recall(found, exact) >= 0.95
+    _, found = vi.search(q, 10)  # the default probes every one of the 64 lists: only SQ8 loses anything
+    assert recall(found, exact) >= 0.97
+    _, some = vi.search(q, 10, nprobe=8)
+    assert recall(some, exact) >= 0.95
     _, one_list = vi.search(q, 10, nprobe=1)
-    assert recall(one_list, exact) < recall(found, exact)  # the setting is honoured
-    # a filter admitting 3% of the records: still close to the exact filtered answer
-    allowed = np.sort(np.random.default_rng(5).choice(np.arange(1, 3001), 90, replace=False))
+    assert recall(one_list, exact) < recall(some, exact)  # the setting is honoured
+    # a filter admitting a fifth of the records: 5x the probes, about the unfiltered recall
+    allowed = np.sort(np.random.default_rng(5).choice(np.arange(1, 3001), 600, replace=False))
     exact_f = exact_top(vi, q, 10, allowed)
-    _, found_f = vi.search(q, 10, allowed_ids=allowed)
+    _, found_f = vi.search(q, 10, allowed_ids=allowed, nprobe=4)
     assert set(found_f.ravel()) - {-1} <= set(allowed)
     assert recall(found_f, exact_f) >= 0.95
     _, single = vi.search(q[:3], 10, allowed_ids=allowed[:1])
