@@ -90,6 +90,8 @@ def search_worker(args: argparse.Namespace) -> None:
             s = Searcher(cat, mode=mode)
             setup = round(time.perf_counter() - t0, 2)
             out[mode] = {"setup_s": setup, **timed(s, queries)}
+            if mode == "hybrid":  # the first searcher: what one hybrid-searching process holds at its peak
+                out["peak_rss_mb_after_hybrid"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
             if mode == "vector":
                 vecs = s.embedder.embed(queries)
                 saved["queries"] = vecs

@@ -239,8 +239,10 @@ class VectorIndex:
 
     def default_nprobe(self) -> int:
         """The probe count an IVF search uses when the caller names none: the manifest's, else the default."""
-        manifest = self.read_manifest() or {}
-        return int(manifest.get("nprobe") or layouts.DEFAULT_NPROBE)
+        if getattr(self, "_nprobe", None) is None:  # read once per VectorIndex: searches call this per query
+            manifest = self.read_manifest() or {}
+            self._nprobe = int(manifest.get("nprobe") or layouts.DEFAULT_NPROBE)
+        return self._nprobe
 
     def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None,
                nprobe: int | None = None):

@@ -132,9 +132,14 @@ class Searcher:
         if not top:
             return []
         ids = [doc for doc, _ in top]
+        # Two steps: find the rows by record id reading that column alone, then fetch the texts by rowid.
+        # One query filtering on record_id decompressed the text column of every row group: 260 ms at 1M
+        # records against ~15 ms this way (benchmarks/RESULTS.md, "Scale with real embeddings").
+        rowids = self.cat.con.execute("SELECT rowid FROM records WHERE record_id IN (SELECT unnest(?))",
+                                      [ids]).fetchnumpy()["rowid"].tolist()
         rows = {r[0]: r for r in self.cat.con.execute(
             "SELECT r.record_id, r.external_id, d.name, r.text FROM records r JOIN datasets d USING (dataset_id) "
-            "WHERE r.record_id IN (SELECT unnest(?))", [ids]).fetchall()}
+            "WHERE r.rowid IN (SELECT unnest(?))", [rowids]).fetchall()}
         kw_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(kw, start=1)}
         vec_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(vec, start=1)}
         hits = []
