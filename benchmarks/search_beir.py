@@ -3,6 +3,7 @@
     python benchmarks/search_beir.py --corpus ../shared/datasets/scifact/corpus.jsonl.gz \
         --queries ../shared/datasets/scifact/queries.jsonl --qrels ../shared/datasets/scifact/qrels/train.tsv \
         [--catalog DIR]   # reuse a catalog that already holds the corpus (embedding takes minutes)
+        [--embedder static --speed-sample 400]  # another embedder; its speed vs plain fp32 encode
 
 Prints JSON: per mode (keyword = DuckDB BM25, vector = MiniLM + FAISS, hybrid = the defaults)
 nDCG@10, recall@100 and per-query latency p50/p95 with models loaded; a sweep of the fusion
@@ -70,6 +71,28 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
 
 
+def embed_speed(cat, embedder_name: str | None, sample: int) -> dict:
+    """The catalog's embedder vs plain ``SentenceTransformer.encode`` (bundled MiniLM, fp32), same texts."""
+    from sentence_transformers import SentenceTransformer
+
+    from catalog.embedders import bundled_model_path, get_embedder
+
+    texts = [r[0] for r in cat.con.execute("SELECT text FROM records ORDER BY record_id LIMIT ?",
+                                           [sample]).fetchall()]
+    embedder = get_embedder(embedder_name)
+    embedder.embed(texts[:8])
+    t0 = time.perf_counter()
+    embedder.embed(texts)
+    ours = len(texts) / (time.perf_counter() - t0)
+    model = SentenceTransformer(bundled_model_path(), device="cpu")
+    model.encode(texts[:8])
+    t0 = time.perf_counter()
+    model.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    fp32 = len(texts) / (time.perf_counter() - t0)
+    return {"texts": len(texts), "embedder_texts_per_s": round(ours, 1), "fp32_encode_texts_per_s": round(fp32, 1),
+            "ratio": round(ours / fp32, 1)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, required=True)
@@ -77,6 +100,10 @@ def main() -> None:
     parser.add_argument("--qrels", type=Path, required=True)
     parser.add_argument("--catalog", type=Path, help="catalog directory to build or reuse")
     parser.add_argument("--latency-queries", type=int, default=200, help="queries timed one by one per mode")
+    parser.add_argument("--embedder", help="embedder for the import (default: the bundled MiniLM)")
+    parser.add_argument("--speed-sample", type=int, default=0,
+                        help="also time the embedder against plain sentence-transformers encode (fp32 MiniLM) "
+                             "on this many corpus texts")
     args = parser.parse_args()
 
     from catalog import open_catalog
@@ -90,9 +117,12 @@ def main() -> None:
         if not cat.has_dataset(DATASET):
             started = time.perf_counter()
             result = cat.import_file(args.corpus, DATASET, origin="real", id_field="_id",
-                                     text_fields=["title", "text"])
+                                     text_fields=["title", "text"], embedder=args.embedder)
             report["import"] = {"docs": result.rows, "seconds_with_embedding": round(time.perf_counter() - started, 1)}
+        report["embedder"] = cat.dataset(DATASET).embedder
         report["keyword_index_build_s"] = round(keyword.rebuild(cat), 3)
+        if args.speed_sample:
+            report["embed_speed"] = embed_speed(cat, args.embedder, args.speed_sample)
         qrels = load_qrels(args.qrels)
         queries = load_queries(args.queries, set(qrels))
         texts = [t for _, t in queries]

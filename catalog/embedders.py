@@ -154,11 +154,28 @@ def bundled_model_path() -> str:
 _CACHE: dict[str, Embedder] = {}
 
 
+def _static_backend(name: str) -> Embedder:
+    from catalog.embedders_static import STATIC_NAME, StaticEmbedder, embedder_for_id
+
+    return StaticEmbedder() if name == STATIC_NAME else embedder_for_id(name)
+
+
+# Backends by name, and by the prefix of the ids they store on datasets: name or id -> factory(name).
+# Each factory imports its module lazily, so `import catalog.embedders` stays light.
+BACKENDS: dict[str, Callable[[str], Embedder]] = {"static": _static_backend}
+BACKEND_ID_PREFIXES: dict[str, Callable[[str], Embedder]] = {"static-minilm-": _static_backend}
+
+
 def get_embedder(name: str | None = None) -> Embedder:
     """The embedder for ``name`` (default: the bundled all-MiniLM-L6-v2), loaded once per process."""
     key = name or DEFAULT_EMBEDDER
     if key not in _CACHE:
-        if key in (DEFAULT_EMBEDDER, "sentence-transformers/all-MiniLM-L6-v2"):
+        factory = BACKENDS.get(key) or next(
+            (f for prefix, f in BACKEND_ID_PREFIXES.items() if key.startswith(prefix)), None)
+        if factory is not None:
+            embedder = factory(key)
+            _CACHE[key] = _CACHE.setdefault(embedder.id, embedder)
+        elif key in (DEFAULT_EMBEDDER, "sentence-transformers/all-MiniLM-L6-v2"):
             _CACHE[key] = SentenceTransformerEmbedder(bundled_model_path(), embedder_id=DEFAULT_EMBEDDER)
         else:
             _CACHE[key] = SentenceTransformerEmbedder(key)

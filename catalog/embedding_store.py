@@ -66,18 +66,7 @@ def embed_missing(cat, dataset_id: int, embedder: Embedder, progress: Progress |
 def schedule_index_add(cat, embedder_id: str, first_record_id: int) -> None:
     """After commit, append the records from ``first_record_id`` on to the FAISS index."""
 
-    def _refresh() -> None:
-        index = VectorIndex(cat, embedder_id)
-        ids_parts, vec_parts = [], []
-        for ids, vectors in index.iter_vectors("record_id >= ?", [first_record_id]):
-            ids_parts.append(ids)
-            vec_parts.append(vectors)
-        if not ids_parts:
-            index.rebuild()
-            return
-        index.add(np.concatenate(ids_parts), np.concatenate(vec_parts))
-
-    cat.after_commit(_refresh)
+    cat.after_commit(lambda: VectorIndex(cat, embedder_id).add_from(first_record_id))
 
 
 def schedule_index_rebuild(cat, embedder_id: str) -> None:

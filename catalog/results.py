@@ -240,6 +240,7 @@ class IndexStatus(Result):
     records_in_duckdb: int
     records_in_index: int | None
     index_type: str | None
+    nprobe: int | None  # IVF lists scanned per query by default; None for exact layouts
     dimension: int | None
     file: str
     in_sync: bool

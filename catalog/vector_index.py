@@ -21,7 +21,8 @@ import numpy as np
 if TYPE_CHECKING:
     from catalog.results import IndexStatus
 
-HNSW_THRESHOLD = 200_000  # above this many vectors, flat search gives way to HNSW
+from catalog import faiss_layouts as layouts
+
 _FETCH_CHUNK = 100_000
 
 
@@ -62,13 +63,20 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 class VectorIndex:
     """The FAISS index of one embedder's vectors, keyed by record id."""
 
-    def __init__(self, catalog, embedder_id: str) -> None:
+    def __init__(self, catalog, embedder_id: str, *, flat_max: int | None = None) -> None:
         self.catalog = catalog
         self.embedder_id = embedder_id
+        self._flat_max = flat_max
         slug = _slug(embedder_id)
         self.index_path = catalog.vectors_dir / f"{slug}.faiss"
         self.manifest_path = catalog.vectors_dir / f"{slug}.json"
         self._index = None
+        self._cached_selector = None
+
+    @property
+    def flat_max(self) -> int:
+        """Exact search up to this many vectors, IVF above (default: faiss_layouts.FLAT_MAX)."""
+        return self._flat_max if self._flat_max is not None else layouts.FLAT_MAX
 
     # -------------------------------------------------------------- DuckDB side
     def expected_state(self) -> dict:
@@ -115,7 +123,8 @@ class VectorIndex:
         return IndexStatus(
             embedder_id=self.embedder_id, records_in_duckdb=expected["count"],
             records_in_index=manifest.get("count") if manifest else None,
-            index_type=manifest.get("index_type") if manifest else None, dimension=expected["dimension"],
+            index_type=manifest.get("index_type") if manifest else None,
+            nprobe=manifest.get("nprobe") if manifest else None, dimension=expected["dimension"],
             file=str(self.index_path), in_sync=not problems, problems=problems)
 
     def _disagreements(self, expected: dict, manifest: dict | None) -> list[str]:
@@ -131,38 +140,45 @@ class VectorIndex:
             problems.append("index file checksum differs from its manifest")
         return problems
 
-    def _new_index(self, dimension: int, count: int):
-        faiss = _faiss()
-        if count > HNSW_THRESHOLD:
-            base = faiss.IndexHNSWFlat(dimension, 32, faiss.METRIC_INNER_PRODUCT)
-            base.hnsw.efConstruction = 80
-            base.hnsw.efSearch = 128
-            return faiss.IndexIDMap2(base), "IDMap2,HNSW32,Flat(IP)"
-        return faiss.IndexIDMap2(faiss.IndexFlatIP(dimension)), "IDMap2,Flat(IP)"
-
     def rebuild(self) -> dict:
-        """Build the index from DuckDB and write it with its manifest."""
+        """Build the index from DuckDB (layout by size: faiss_layouts) and write it with its manifest."""
         expected = self.expected_state()
         dimension = expected["dimension"]
         if dimension is None:
             self._drop_files()
             self._index = None
             return expected
-        index, index_type = self._new_index(dimension, expected["count"])
+        count = expected["count"]
+        layout = layouts.choose_layout(count, self.flat_max)
+        index = layouts.new_index(layout, dimension)
+        extra: dict = {}
+        if layout.kind == "ivf":
+            index.train(self._training_sample(count, layouts.training_size(layout, count)))
+            extra = {"trained_count": count, "nlist": layout.nlist, "nprobe": layouts.DEFAULT_NPROBE}
         for ids, vectors in self.iter_vectors():
             index.add_with_ids(vectors, ids)
-        self._write(index, index_type, expected)
+        self._write(index, layout.description, expected, extra)
         self._index = index
         return expected
 
-    def _write(self, index, index_type: str, expected: dict) -> None:
+    def _training_sample(self, count: int, size: int) -> np.ndarray:
+        """A seeded sample of the stored vectors, read in one pass over DuckDB."""
+        wanted = layouts.training_positions(count, size)
+        parts, seen = [], 0
+        for _, vectors in self.iter_vectors():
+            lo, hi = np.searchsorted(wanted, [seen, seen + len(vectors)])
+            parts.append(vectors[wanted[lo:hi] - seen])
+            seen += len(vectors)
+        return np.ascontiguousarray(np.concatenate(parts), dtype=np.float32)
+
+    def _write(self, index, index_type: str, expected: dict, extra: dict | None = None) -> None:
         faiss = _faiss()
         data = faiss.serialize_index(index).tobytes()
         sealer = getattr(self.catalog, "sealer", None)
         if sealer is not None:  # an encrypted catalog keeps its FAISS files sealed too
             data = sealer.seal(data)
         _atomic_write_bytes(self.index_path, data)
-        manifest = dict(expected, index_type=index_type, count=int(index.ntotal),
+        manifest = dict(expected, **(extra or {}), index_type=index_type, count=int(index.ntotal),
                         sha256=hashlib.sha256(data).hexdigest())
         _atomic_write_bytes(self.manifest_path, json.dumps(manifest, indent=2).encode())
 
@@ -173,6 +189,17 @@ class VectorIndex:
         if sealer is not None:
             data = sealer.open(data)
         return _faiss().deserialize_index(np.frombuffer(data, dtype=np.uint8))
+
+    @staticmethod
+    def _layout_fields(manifest: dict) -> dict:
+        return {k: manifest[k] for k in ("trained_count", "nlist", "nprobe") if k in manifest}
+
+    def needs_retrain(self, manifest: dict, new_count: int) -> bool:
+        """Whether ``new_count`` vectors call for another layout than the file's (flat grown past
+        ``flat_max``, or IVF grown past RETRAIN_GROWTH times its training size)."""
+        if manifest.get("trained_count"):
+            return new_count > layouts.RETRAIN_GROWTH * manifest["trained_count"]
+        return manifest.get("index_type") == "IDMap2,Flat(IP)" and new_count > self.flat_max
 
     def _drop_files(self) -> None:
         for path in (self.index_path, self.manifest_path):
@@ -191,22 +218,48 @@ class VectorIndex:
             self._index = self._read_file()
         return self._index
 
+    def add_from(self, first_record_id: int) -> None:
+        """After a commit: append the records from ``first_record_id`` on, read from DuckDB, or rebuild
+        without reading them first when the file cannot take an append (missing, stale, or due a retrain)."""
+        manifest = self.read_manifest()
+        expected = self.expected_state()
+        if manifest is None or not self.index_path.exists() or manifest.get("dimension") != expected["dimension"] \
+                or self.needs_retrain(manifest, expected["count"]):
+            self.rebuild()
+            return
+        parts = list(self.iter_vectors("record_id >= ?", [first_record_id]))
+        if not parts:
+            self.rebuild()
+            return
+        self.add(np.concatenate([i for i, _ in parts]), np.concatenate([v for _, v in parts]))
+
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
         """Append vectors after a committed write; rebuilds instead when the file was out of date."""
         manifest = self.read_manifest()
         expected = self.expected_state()
         if manifest is None or not self.index_path.exists() or manifest.get("count", 0) + len(ids) != \
-                expected["count"] or manifest.get("dimension") != expected["dimension"]:
+                expected["count"] or manifest.get("dimension") != expected["dimension"] or \
+                self.needs_retrain(manifest, expected["count"]):
             self.rebuild()
             return
         index = self._index if self._index is not None else self._read_file()
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
-        self._write(index, manifest.get("index_type", "IDMap2,Flat(IP)"), expected)
+        self._write(index, manifest.get("index_type", "IDMap2,Flat(IP)"), expected, self._layout_fields(manifest))
         self._index = index
 
-    def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None):
-        """Top-k (scores, record ids) per query; ``allowed_ids`` restricts the search inside FAISS."""
-        faiss = _faiss()
+    def default_nprobe(self) -> int:
+        """The probe count an IVF search uses when the caller names none: the manifest's, else the default."""
+        if getattr(self, "_nprobe", None) is None:  # read once per VectorIndex: searches call this per query
+            manifest = self.read_manifest() or {}
+            self._nprobe = int(manifest.get("nprobe") or layouts.DEFAULT_NPROBE)
+        return self._nprobe
+
+    def search(self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None = None,
+               nprobe: int | None = None):
+        """Top-k (scores, record ids) per query; ``allowed_ids`` restricts the search inside FAISS.
+
+        ``nprobe``: IVF lists scanned per query (default: the manifest's); ignored by exact indexes.
+        """
         index = self.load()
         queries = np.ascontiguousarray(queries, dtype=np.float32)
         if index is not None and index.ntotal:
@@ -214,15 +267,25 @@ class VectorIndex:
         if index is None or index.ntotal == 0:
             return (np.full((len(queries), k), -np.inf, dtype=np.float32),
                     np.full((len(queries), k), -1, dtype=np.int64))
-        params = None
+        selector = None
         if allowed_ids is not None:
-            selector = faiss.IDSelectorBatch(np.asarray(allowed_ids, dtype=np.int64))
-            params = faiss.SearchParameters(sel=selector)
-            inner = faiss.downcast_index(index.index) if hasattr(index, "index") else None
-            if inner is not None and isinstance(inner, faiss.IndexHNSW):
-                params = faiss.SearchParametersHNSW(sel=selector, efSearch=max(128, 2 * k))
+            selector = self._selector(np.asarray(allowed_ids, dtype=np.int64))
+        if layouts.is_ivf(index) and nprobe is None:
+            nprobe = self.default_nprobe()
+        params = layouts.search_parameters(index, nprobe=nprobe, selector=selector,
+                                           admitted=None if allowed_ids is None else len(allowed_ids), k=k)
         scores, ids = index.search(queries, k, params=params)
         return scores, ids
+
+    def _selector(self, allowed: np.ndarray):
+        """An ID selector for ``allowed``, kept while the same array is passed again (a Searcher's
+        filter is one array for all its queries; building the selector is linear in its size)."""
+        cached = self._cached_selector
+        if cached is not None and cached[0] is allowed:
+            return cached[1]
+        selector = _faiss().IDSelectorBatch(allowed)
+        self._cached_selector = (allowed, selector)
+        return selector
 
 
 def embedder_ids(catalog) -> list[str]:
@@ -263,4 +326,7 @@ def save_index(index: VectorIndex) -> None:
         index.rebuild()
         return
     manifest = index.read_manifest() or {}
-    index._write(index._index, manifest.get("index_type", "IDMap2,Flat(IP)"), expected)
+    if index.needs_retrain(manifest, expected["count"]):
+        index.rebuild()
+        return
+    index._write(index._index, manifest.get("index_type", "IDMap2,Flat(IP)"), expected, index._layout_fields(manifest))

@@ -68,7 +68,10 @@ class Searcher:
 
     def __init__(self, cat, *, mode: str = "hybrid", filters: SearchFilters | None = None,
                  embedder: str | None = None, depth: int = DEFAULT_DEPTH, fusion: str = DEFAULT_FUSION,
-                 alpha: float = DEFAULT_ALPHA, rrf_k: int = hybrid.RRF_K, index=None) -> None:
+                 alpha: float = DEFAULT_ALPHA, rrf_k: int = hybrid.RRF_K, index=None,
+                 nprobe: int | None = None) -> None:
+        """``nprobe``: IVF lists scanned per vector query on large catalogs (default: the index
+        manifest's, set from benchmarks/RESULTS.md); more is slower and closer to exact."""
         if mode not in MODES:
             raise BadInput(f"unknown mode '{mode}': choose {', '.join(MODES)}", param="mode")
         if fusion not in FUSIONS:
@@ -77,6 +80,9 @@ class Searcher:
             raise BadInput(f"must lie in [0, 1], got {alpha}", param="alpha")
         if depth < 1:
             raise BadInput(f"must be at least 1, got {depth}", param="depth")
+        if nprobe is not None and nprobe < 1:
+            raise BadInput(f"must be at least 1, got {nprobe}", param="nprobe")
+        self.nprobe = nprobe
         self.cat, self.mode, self.depth, self.fusion, self.alpha, self.rrf_k = cat, mode, depth, fusion, alpha, rrf_k
         self.filters = filters or SearchFilters()
         self.where, self.params = self.filters.sql(cat)
@@ -117,7 +123,8 @@ class Searcher:
                                    param="query")
         vec_lists = [[] for _ in queries]
         if self.embedder is not None:
-            vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed)
+            vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed,
+                                            self.nprobe)
         results = []
         for a, vec in zip(analysed, vec_lists):
             kw = self.bm25.search(a, depth) if a is not None and a.words else []
@@ -137,9 +144,14 @@ class Searcher:
         if not top:
             return []
         ids = [doc for doc, _ in top]
+        # Two steps: find the rows by record id reading that column alone, then fetch the texts by rowid.
+        # One query filtering on record_id decompressed the text column of every row group: 260 ms at 1M
+        # records against ~15 ms this way (benchmarks/RESULTS.md, "Scale with real embeddings").
+        rowids = self.cat.con.execute("SELECT rowid FROM records WHERE record_id IN (SELECT unnest(?))",
+                                      [ids]).fetchnumpy()["rowid"].tolist()
         rows = {r[0]: r for r in self.cat.con.execute(
             "SELECT r.record_id, r.external_id, d.name, r.text FROM records r JOIN datasets d USING (dataset_id) "
-            "WHERE r.record_id IN (SELECT unnest(?))", [ids]).fetchall()}
+            "WHERE r.rowid IN (SELECT unnest(?))", [rowids]).fetchall()}
         kw_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(kw, start=1)}
         vec_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(vec, start=1)}
         hits = []

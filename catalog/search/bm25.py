@@ -2,12 +2,16 @@
 
 Scoring a query in SQL scans the whole token table of DuckDB's full-text index on every call (about
 10 ms on SciFact's 5k abstracts, linear in the catalog; the extension's ``match_bm25`` macro is
-slower still). :class:`PostingsBM25` reads the index once: postings grouped by term with each posting's
-BM25 term-frequency part already computed, the dictionary and the stop words. A query then costs one
-small DuckDB call (the index's own tokeniser and stemmer, so the terms are exactly the extension's)
-and a few numpy operations over the query terms' postings. Scores equal ``match_bm25``'s (same
-k1, b, idf and collection statistics; summation order may differ in the last bits), ties are broken
-by record id, and the filters are applied before the top k is taken.
+slower still). :class:`PostingsBM25` reads the index once into numpy arrays: the postings grouped by
+term (document number and term frequency), each document's length, the dictionary as a sorted string
+array with the term ids beside it (looked up with ``searchsorted``), and the stop words. At 1M records
+that is tens of millions of postings: a Python dict per term or per posting would cost gigabytes and
+seconds to load; six bytes a posting do not. A query then costs one small DuckDB call (the index's
+own tokeniser and stemmer, so the terms are exactly the extension's) and a few numpy operations over
+the query terms' postings, where each posting's BM25 term-frequency part is computed in float64 with
+the extension's formula. Scores equal ``match_bm25``'s (same k1, b, idf and collection statistics;
+summation order may differ in the last bits), ties are broken by record id, and the filters are
+applied before the top k is taken.
 
 Like the FTS index it reads, it is a snapshot: build it after :func:`keyword.ensure_index`.
 """
@@ -41,27 +45,31 @@ class PostingsBM25:
         size = int(docs["docid"].max()) + 1 if len(docs["docid"]) else 0
         self.record_of = np.full(size, -1, dtype=np.int64)
         self.record_of[docs["docid"]] = docs["name"]
-        doc_len = np.zeros(size, dtype=np.float64)
-        doc_len[docs["docid"]] = docs["len"]
+        self.doc_len = np.zeros(size, dtype=np.float64)
+        self.doc_len[docs["docid"]] = docs["len"]
+        self.avgdl = float(avgdl or 1.0)
         allowed = con.execute(
             f"SELECT x.docid FROM {fts}.docs x JOIN records r ON r.record_id = x.name "
             f"JOIN datasets d ON d.dataset_id = r.dataset_id WHERE {where}", params).fetchnumpy()["docid"]
         self.allowed = np.zeros(size, dtype=bool)
         self.allowed[allowed] = True
         postings = con.execute(
-            f"SELECT termid, docid, count(*)::DOUBLE AS tf FROM {fts}.terms GROUP BY termid, docid "
-            "ORDER BY termid, docid").fetchnumpy()
-        term_ids = postings["termid"].astype(np.int64)
-        n_terms = int(term_ids.max()) + 1 if len(term_ids) else 0
+            f"SELECT termid::INTEGER AS termid, docid::INTEGER AS docid, count(*)::INTEGER AS tf "
+            f"FROM {fts}.terms GROUP BY termid, docid ORDER BY termid").fetchnumpy()
+        term_of_posting = postings["termid"]
+        n_terms = int(term_of_posting.max()) + 1 if len(term_of_posting) else 0
         self.starts = np.zeros(n_terms + 1, dtype=np.int64)
-        np.cumsum(np.bincount(term_ids, minlength=n_terms), out=self.starts[1:])
-        self.doc_ids = postings["docid"].astype(np.int64)
+        np.cumsum(np.bincount(term_of_posting, minlength=n_terms), out=self.starts[1:])
+        del term_of_posting
+        self.doc_ids = np.ascontiguousarray(postings["docid"], dtype=np.int32)
         tf = postings["tf"]
-        k1, b = keyword.BM25_K1, keyword.BM25_B
-        norm = k1 * (1 - b + b * doc_len[self.doc_ids] / float(avgdl or 1.0))
-        self.weights = tf * (k1 + 1) / (tf + norm)
-        terms = con.execute(f"SELECT term, termid, df FROM {fts}.dict").fetchnumpy()
-        self.term_ids = dict(zip(terms["term"].tolist(), terms["termid"].tolist()))
+        self.term_freqs = tf.astype(np.uint16 if len(tf) == 0 or tf.max() < 2**16 else np.uint32)
+        del postings, tf
+        # DuckDB sorts strings by their UTF-8 bytes, which is code point order, as Python compares str.
+        # (An object array: numpy 2.4's StringDType searchsorted fails on long strings.)
+        terms = con.execute(f"SELECT term, termid, df FROM {fts}.dict ORDER BY term").fetchnumpy()
+        self.terms = np.asarray(terms["term"], dtype=object)  # sorted, for searchsorted
+        self.term_ids = terms["termid"].astype(np.int64)
         self.doc_freqs = np.zeros(n_terms, dtype=np.float64)
         self.doc_freqs[terms["termid"]] = terms["df"]
         self.stopwords = {w for (w,) in con.execute(f"SELECT sw FROM {fts}.stopwords").fetchall()}
@@ -72,9 +80,17 @@ class PostingsBM25:
             f"SELECT tok, list_transform(tok, x -> stem(x, '{keyword.STEMMER}')) "
             f"FROM (SELECT {keyword.SCHEMA}.tokenize(?) AS tok)", [query]).fetchone()
         words = [t for t in tokens if t and t not in self.stopwords]
-        found = sorted({self.term_ids[s] for t, s in zip(tokens, stems) if t and s in self.term_ids})
-        ids = np.array(found, dtype=np.int64)
+        ids = self.lookup([s for t, s in zip(tokens, stems) if t])
+        ids = np.unique(ids[ids >= 0])
         return QueryTerms(words, ids, self.doc_freqs[ids])
+
+    def lookup(self, stems: list[str]) -> np.ndarray:
+        """Dictionary ids of ``stems`` (-1 for a stem no indexed record holds)."""
+        if not stems or len(self.terms) == 0:
+            return np.full(len(stems), -1, dtype=np.int64)
+        needles = np.array(stems, dtype=object)
+        at = np.minimum(np.searchsorted(self.terms, needles), len(self.terms) - 1)
+        return np.where(self.terms[at] == needles, self.term_ids[at], -1)
 
     def search(self, terms: QueryTerms, k: int) -> list[tuple[int, float]]:
         """Top-k (record id, BM25 score) among the allowed records that hold a query term."""
@@ -83,8 +99,12 @@ class PostingsBM25:
         # DuckDB's log() is base 10, and the extension's match_bm25 uses it for the idf
         idf = np.log10((self.num_docs - terms.doc_freqs + 0.5) / (terms.doc_freqs + 0.5) + 1)
         spans = [(int(self.starts[t]), int(self.starts[t + 1])) for t in terms.term_ids]
-        docs = np.concatenate([self.doc_ids[s:e] for s, e in spans])
-        contrib = np.concatenate([self.weights[s:e] * w for (s, e), w in zip(spans, idf)])
+        docs = np.concatenate([self.doc_ids[s:e] for s, e in spans]).astype(np.intp)
+        tf = np.concatenate([self.term_freqs[s:e] for s, e in spans]).astype(np.float64)
+        k1, b = keyword.BM25_K1, keyword.BM25_B
+        norm = k1 * (1 - b + b * self.doc_len[docs] / self.avgdl)
+        per_term = np.repeat(idf, [e - s for s, e in spans])
+        contrib = tf * (k1 + 1) / (tf + norm) * per_term
         if len(docs) > len(self.allowed) // 8:
             scores = np.bincount(docs, weights=contrib, minlength=len(self.allowed))
             hit = np.flatnonzero((scores > 0) & self.allowed)

@@ -42,10 +42,10 @@ def allowed_ids(cat, where: str, params: list, embedder_id: str) -> np.ndarray |
     return rows.astype(np.int64)
 
 
-def vector_search(index, query_vectors: np.ndarray, k: int,
-                  allowed: np.ndarray | None) -> list[list[tuple[int, float]]]:
+def vector_search(index, query_vectors: np.ndarray, k: int, allowed: np.ndarray | None,
+                  nprobe: int | None = None) -> list[list[tuple[int, float]]]:
     if allowed is not None and len(allowed) == 0:
         return [[] for _ in range(len(query_vectors))]
-    scores, ids = index.search(query_vectors, k, allowed_ids=allowed)
+    scores, ids = index.search(query_vectors, k, allowed_ids=allowed, nprobe=nprobe)
     return [[(int(i), float(s)) for i, s in zip(row_ids, row_scores) if i >= 0]
             for row_ids, row_scores in zip(ids, scores)]

@@ -159,6 +159,8 @@ def test_bm25_over_postings_scores_like_the_fts_macro(cat):
                 assert [s for _, s in mem] == pytest.approx([s for _, s in slow], rel=1e-9), q
     everything = PostingsBM25(cat, *SearchFilters().sql(cat))
     assert everything.search(everything.analyse("router"), 5)
+    terms = list(everything.terms)  # the dictionary is sorted for searchsorted, as Python orders str
+    assert terms == sorted(terms) and everything.lookup(["router", "zzzz-not-a-term"])[1] == -1
     assert PostingsBM25(cat, *SearchFilters().sql(cat)).analyse("the of and").words == []
 
 
