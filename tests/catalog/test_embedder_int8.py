@@ -68,6 +68,24 @@ def test_int8_vectors_are_close_to_fp32(int8):
 
 
 @pytest.mark.slow
+def test_parallel_modes_give_the_same_vectors(int8, int8_cache):
+    from catalog.embedders_onnx import OnnxInt8Embedder
+
+    texts = REAL_TEXTS * 40  # several runs of each length: the batches mode runs them side by side
+    modes = [OnnxInt8Embedder(parallel="batches", threads=2, cache_root=int8_cache),
+             OnnxInt8Embedder(parallel="ops", threads=2, cache_root=int8_cache),
+             OnnxInt8Embedder(threads=1, cache_root=int8_cache)]
+    vectors = [m.embed_batch(texts) for m in modes]
+    for other in vectors[1:]:
+        np.testing.assert_allclose(other, vectors[0], atol=1e-5)
+    np.testing.assert_allclose(vectors[0][:len(REAL_TEXTS)], int8.embed(REAL_TEXTS), atol=1e-5)
+    for m in modes:
+        m.unload()
+    with pytest.raises(SynthcatError, match="parallel must be"):
+        OnnxInt8Embedder(parallel="cores")
+
+
+@pytest.mark.slow
 def test_tokenisation_matches_sentence_transformers(int8):
     from catalog.embedders import get_embedder
 
