@@ -16,6 +16,7 @@ DNS-rebinding pages from reading it.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import json
 import re
@@ -281,7 +282,12 @@ def create_app(catalog: SharedCatalog | str | Path, *, allow_writes: bool = Fals
         Mount("/static", StaticFiles(directory=PACKAGE / "static"), name="static"),
     ]
     middleware = [Middleware(SecurityHeaders), Middleware(TrustedHostMiddleware, allowed_hosts=list(allowed_hosts))]
-    app = Starlette(routes=routes, middleware=middleware,
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette):
+        yield
+        shared.close()  # let go of the catalog when the server stops
+
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan,
                     exception_handlers={SynthcatError: on_error, HttpProblem: on_error, HTTPException: on_error})
     app.state.catalog = shared
     return app

@@ -15,16 +15,14 @@ from starlette.testclient import TestClient
 
 from catalog import Catalog
 from catalog.web.app import create_app
-from tests.catalog.browse_catalog import NOVEL, build
+from tests.catalog.browse_catalog import NOVEL
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    directory = tmp_path_factory.mktemp("browse") / "cat"
-    facts = build(directory)
-    return directory, facts
+def built(browse_catalog):
+    return browse_catalog
 
 
 @pytest.fixture(scope="module")
