@@ -33,7 +33,7 @@ index_app = typer.Typer(help="Inspect and rebuild the FAISS vector indexes.", no
 app.add_typer(index_app, name="index")
 generate_app = typer.Typer(help="Generate synthetic data: grounded text, or tables.", no_args_is_help=True)
 app.add_typer(generate_app, name="generate")
-runs_app = typer.Typer(help="List, inspect and undo dedup runs.", no_args_is_help=True)
+runs_app = typer.Typer(help="List, inspect and undo dedup and decontamination runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="dedup-runs")
 
 # Data is printed as plain text: no console markup, emoji codes or highlighting, so a record holding
@@ -224,6 +224,26 @@ def _cell(value: Any) -> str:
 # --------------------------------------------------------------------------- import / export
 
 
+@app.command("init")
+@handles_errors
+def init_cmd(directory: Annotated[Path | None, typer.Argument(help="Where to make it (default: --catalog).")] = None,
+             encrypt: Annotated[bool, typer.Option(
+                 "--encrypt", help="Encrypt everything on disk with the key in $SYNTHCAT_KEY (or $SYNTHCAT_KEY_FILE).")]
+             = False,
+             as_json: JsonOpt = False) -> None:
+    """Make a new, empty catalog (optionally encrypted at rest)."""
+    from catalog import Catalog
+
+    with Catalog.create(directory or catalog_dir(), encrypt=encrypt) as cat:
+        made = {"catalog": str(cat.directory), "encrypted": cat.encrypted}
+    if as_json:
+        print_json(made)
+    else:
+        console.print(f"made {'an encrypted' if made['encrypted'] else 'a'} catalog at {made['catalog']}"
+                      + ("; every command on it needs $SYNTHCAT_KEY" if made["encrypted"] else ""))
+
+
+
 @app.command("import")
 @handles_errors
 def import_cmd(
@@ -254,6 +274,9 @@ def import_cmd(
     skip_bad: Annotated[Path | None, typer.Option(
         help="Import the valid rows and write each rejected row with its reason to this file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --skip-bad file if it exists.")] = False,
+    pii: Annotated[str, typer.Option(
+        help="Personal data: warn (record it), redact (placeholders like [EMAIL]), refuse (stop), or off.")]
+    = "warn",
     as_json: JsonOpt = False,
 ) -> None:
     """Import a file as a new dataset (all or nothing, unless --skip-bad)."""
@@ -262,7 +285,7 @@ def import_cmd(
                                  prompt_field=prompt_field, response_field=response_field,
                                  messages_field=messages_field, id_field=id_field, quality_field=quality_field,
                                  description=description, tags=tags or (), embed=not no_embed, embedder=embedder,
-                                 skip_bad=skip_bad, force=force, progress=progress)
+                                 skip_bad=skip_bad, force=force, pii=pii, progress=progress)
     if as_json:
         print_json(result)
         return
@@ -276,6 +299,11 @@ def import_cmd(
         err.print(f"skipped {result.rejected} bad rows (details in {result.rejects_file}):", style="yellow")
         for line in result.first_errors:
             err.print(f"  {line}")
+    if result.pii is not None and result.pii.rows_with_pii:
+        verb = "redacted" if result.pii.mode == "redact" else "kept"
+        advice = "" if result.pii.mode == "redact" else "; --pii redact replaces it, --pii refuse stops the import"
+        err.print(f"personal data: {result.pii.describe()} in {result.pii.rows_with_pii} of "
+                  f"{result.pii.rows_scanned} rows, {verb}{advice}", style="yellow")
 
 
 @app.command("export")
@@ -290,6 +318,8 @@ def export_cmd(
     include_removed: Annotated[bool, typer.Option(help="Also export records removed by dedup.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Replace the file (and its sidecar), or an earlier hf export, if it exists.")] = False,
+    redact_pii: Annotated[bool, typer.Option(
+        "--redact-pii", help="Replace personal data with placeholders like [EMAIL] in the exported file.")] = False,
     license: Annotated[str | None, typer.Option(help="hf: the license for the card, e.g. cc-by-4.0.")] = None,
     language: Annotated[list[str] | None, typer.Option(
         "--language", help="hf: a language of the rows for the card, e.g. en (repeatable).")] = None,
@@ -298,8 +328,8 @@ def export_cmd(
     """Export a dataset, with a FILE.meta.json sidecar (metadata, origin, lineage, hashes), or as a
     Hugging Face dataset directory with --format hf."""
     with open_catalog(write=False) as cat:
-        result = cat.export(name, out, format=format, include_removed=include_removed, force=force, license=license,
-                            language=language or ())
+        result = cat.export(name, out, format=format, include_removed=include_removed, force=force,
+                            redact_pii=redact_pii, license=license, language=language or ())
     if as_json:
         print_json(result)
     elif result.format == "hf":
@@ -351,6 +381,9 @@ def show_cmd(name: Annotated[str, typer.Argument(help="Dataset name.")],
         table.add_row("records", ", ".join(f"{k}: {v}" for k, v in info.status_counts.items()))
     for link in info.lineage:
         table.add_row("lineage", f"{link.links} {link.relation} links to '{link.source_dataset}'")
+    for scan in info.pii_scans:
+        table.add_row("personal data", f"{scan.describe()} in {scan.rows_with_pii} of {scan.rows_scanned} rows "
+                                       f"({'redacted' if scan.mode == 'redact' else 'kept, ' + scan.mode + 'ed'})")
     console.print(table)
     if info.generation_jobs:
         render_table([j.to_dict() for j in info.generation_jobs],
@@ -559,6 +592,9 @@ def dedup_cmd(
     minhash_threshold: Annotated[float | None, typer.Option(help="Jaccard threshold (default 0.5).")] = None,
     semantic_threshold: Annotated[float | None, typer.Option(help="Cosine threshold (default 0.92).")] = None,
     keep: Annotated[str, typer.Option(help="Per cluster keep: first, longest, quality or real.")] = "first",
+    on: Annotated[str | None, typer.Option(
+        help="Compare on: pairs both (default), prompt, response or text; conversations user_turns (default), "
+             "first_user or text.")] = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what would go; change nothing.")] = False,
     out: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
@@ -577,7 +613,7 @@ def dedup_cmd(
             punctuation_blind=punctuation_blind,
             minhash_threshold=minhash_threshold if minhash_threshold is not None else defaults.MINHASH_THRESHOLD,
             semantic_threshold=semantic_threshold if semantic_threshold is not None else defaults.SEMANTIC_THRESHOLD,
-            keep=keep, dry_run=dry_run, out=out, into=into, force=force)
+            keep=keep, dry_run=dry_run, out=out, into=into, force=force, on=on)
     if as_json:
         print_json(report)
         return
@@ -598,6 +634,48 @@ def dedup_cmd(
         console.print(f"exported {report.out.rows} survivors to {report.out.out}")
 
 
+@app.command("decontaminate")
+@handles_errors
+def decontaminate_cmd(
+    dataset: Annotated[str, typer.Argument(help="Dataset to check for evaluation text.")],
+    against: Annotated[list[str], typer.Option(
+        "--against", help="Evaluation set: a dataset name or a JSONL/CSV/Parquet file (repeatable).")],
+    ngram: Annotated[int | None, typer.Option(help="Words per n-gram (default 13).")] = None,
+    min_ngram: Annotated[int | None, typer.Option(
+        help="Shorter evaluation texts (down to this many words) match whole (default 8).")] = None,
+    mode: Annotated[str, typer.Option(help="drop (mark removed), cut (store cleaned copies) or flag.")] = "drop",
+    text_fields: Annotated[list[str] | None, typer.Option(
+        "--text-field", help="Field(s) of an evaluation file to read (repeatable; default: detect).")] = None,
+    id_field: Annotated[str | None, typer.Option(help="Id field of an evaluation file.")] = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Report what matches; change nothing.")] = False,
+    out: Annotated[Path | None, typer.Option("--out", help="Export the surviving records to this file.")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Find benchmark text inside a dataset (13-gram overlap) and drop, cut or flag those records (reversible)."""
+    with open_catalog(write=not dry_run) as cat:
+        report = cat.decontaminate(dataset, against, mode=mode, ngram=ngram, min_ngram=min_ngram,
+                                   text_fields=text_fields, id_field=id_field, dry_run=dry_run, out=out, force=force)
+    if as_json:
+        print_json(report)
+        return
+    done = {"drop": "dropped", "cut": "cut", "flag": "flagged"}[mode]
+    console.print(f"checked {report.checked} records of '{dataset}': {report.contaminated} contain evaluation text"
+                  + ("" if dry_run else f" ({done}: " + ", ".join(f"{k} {v}" for k, v in report.counts.items() if v)
+                     + ")" if report.contaminated else "")
+                  + (f" — run {report.run_id} (undo: synthcat dedup-runs undo {report.run_id})"
+                     if report.run_id and mode != "flag" else ""))
+    render_table([{"eval set": s["name"], "records": s["records"], "indexed": s["indexed_records"],
+                   "too short": s["skipped_short"], "records hit": s["records_hit"], "n-grams hit": s["ngrams_hit"]}
+                  for s in report.eval_sets],
+                 ["eval set", "records", "indexed", "too short", "records hit", "n-grams hit"])
+    for example in report.examples:
+        console.print(f"  #{example.record_id} {example.field} [{example.action}]: {example.ngram!r} "
+                      f"from {example.eval_set}/{example.eval_record}")
+    if report.out is not None:
+        console.print(f"exported {report.out.rows} surviving records to {report.out.out}")
+
+
 @runs_app.command("list")
 @handles_errors
 def dedup_runs_list_cmd(as_json: JsonOpt = False) -> None:
@@ -605,7 +683,7 @@ def dedup_runs_list_cmd(as_json: JsonOpt = False) -> None:
     with open_catalog(write=False) as cat:
         runs = cat.dedup_runs()
     show_rows([r.to_dict() for r in runs],
-              ["run_id", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
+              ["run_id", "kind", "datasets", "against", "removed", "counts", "created_at", "undone_at"],
               as_json=as_json, empty="no dedup runs yet")
 
 

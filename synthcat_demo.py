@@ -109,9 +109,13 @@ def dedup_step(cat: Catalog, console: Console) -> None:
     planted = truth["exact"] + truth["near"]
     removed = {r.external_id for r in cat.records("support-seed", status="removed")}
     caught = sum(1 for original, copy in planted if copy in removed or original in removed)
-    console.print(f"the seed set has {len(planted)} planted copies (demo_pairs_duplicates.json): {caught} "
-                  f"caught; the other {report.removed - caught} removals share most of their text with another pair "
-                  f"(templated replies, prompts that differ only in a plan or price) — see them with "
+    near_misses = sum(1 for a, b in truth["near_misses"] if a in removed or b in removed)
+    others = report.removed - caught - near_misses
+    console.print(f"pairs are compared on prompt and reply (--on both), so pairs that reuse a canned reply for a "
+                  f"different question stay. Of {report.removed} removed: {caught} of the {len(planted)} planted "
+                  f"copies (demo_pairs_duplicates.json); {near_misses} of the {len(truth['near_misses'])} near-miss "
+                  "pairs, whose prompt and reply differ only in a number or a plan name (no similarity stage tells "
+                  f"£29 from £36); {others} other near-identical question(s) — see them with "
                   f"`synthcat dedup-runs show {report.run_id}`, or undo the run if you disagree")
     if report.into is not None:
         console.print(f"survivors written to 'support-clean' ({report.into.rows} pairs, lineage to the source)")

@@ -26,6 +26,7 @@ from catalog.progress import Progress
 from catalog.results import (
     DatasetInfo,
     DatasetLineage,
+    DecontaminationReport,
     DedupReport,
     DedupRun,
     DedupRunDetail,
@@ -56,13 +57,18 @@ class Catalog(CatalogStore):
     left as it was. Errors a user can fix raise :class:`catalog.errors.SynthcatError`."""
 
     @classmethod
-    def create(cls, directory: str | os.PathLike, *, exist_ok: bool = False) -> Catalog:
-        """Make a new, empty catalog in ``directory`` (refused if one is there, unless ``exist_ok``)."""
+    def create(cls, directory: str | os.PathLike, *, exist_ok: bool = False, encrypt: bool = False,
+               key: str | None = None) -> Catalog:
+        """Make a new, empty catalog in ``directory`` (refused if one is there, unless ``exist_ok``).
+
+        ``encrypt=True`` encrypts everything it keeps on disk under ``key`` (else ``SYNTHCAT_KEY``
+        or ``SYNTHCAT_KEY_FILE``); every later open needs the same key. See :mod:`catalog.encryption`.
+        """
         path = resolve_catalog_dir(directory)
         if (path / DB_FILE).exists() and not exist_ok:
             raise SynthcatError(f"a catalog already exists at {path}: open it with Catalog.open, or pass "
                                 "exist_ok=True")
-        return cls.open(path, create=True)
+        return cls.open(path, create=True, encrypt=encrypt, key=key)
 
     # ------------------------------------------------------------------------------- reading
     def show(self, name: str, *, sample: int = 3) -> DatasetInfo:
@@ -160,13 +166,16 @@ class Catalog(CatalogStore):
                     messages_field: str | None = None, id_field: str | None = None,
                     quality_field: str | None = None, description: str | None = None, tags: Sequence[str] = (),
                     embed: bool = True, embedder: str | None = None, skip_bad: str | os.PathLike | None = None,
-                    force: bool = False, progress: Progress | None = None) -> ImportResult:
+                    force: bool = False, pii: str = "warn", progress: Progress | None = None) -> ImportResult:
         """Import a JSONL (also gzipped), JSON, CSV/TSV or Parquet file as the new dataset ``dataset``.
 
         Text-like records (``kind`` text, pairs or conversations; detected from the fields when not
         given) are embedded unless ``embed=False``; CSV/Parquet files become typed tables unless a
         text option is given. All or nothing, unless ``skip_bad`` names a file for rejected rows
-        (``force`` replaces an existing one). ``origin`` is ``real`` unless given.
+        (``force`` replaces an existing one). ``origin`` is ``real`` unless given. ``pii`` guards
+        against personal data: ``"warn"`` records what it finds, ``"redact"`` replaces it with
+        placeholders such as ``[EMAIL]``, ``"refuse"`` stops the import, ``"off"`` skips the scan (see
+        :mod:`catalog.pii_guard`).
 
         A directory (or ``format="hf"``) is read as a Hugging Face dataset: Parquet shards and a
         ``README.md`` card; a card written by ``export(..., format="hf")`` restores kind, fields, ids,
@@ -178,14 +187,15 @@ class Catalog(CatalogStore):
             return import_hf(self, path, dataset, origin=origin, kind=kind, text_fields=list(text_fields or []),
                              prompt_field=prompt_field, response_field=response_field, messages_field=messages_field,
                              id_field=id_field, quality_field=quality_field, description=description, tags=tags,
-                             embed=embed, embedder=embedder, skip_bad=skip_bad, force=force, progress=progress)
+                             embed=embed, embedder=embedder, skip_bad=skip_bad, force=force, pii=pii,
+                             progress=progress)
         from catalog.importer import import_file
 
         return import_file(self, path, dataset, origin=origin or "real", kind=kind, fmt=format, progress=progress,
                            text_fields=list(text_fields) if text_fields else None, prompt_field=prompt_field,
                            response_field=response_field, messages_field=messages_field, id_field=id_field,
                            quality_field=quality_field, description=description, tags=tuple(tags), embed=embed,
-                           embedder=embedder, skip_bad=skip_bad, force=force)
+                           embedder=embedder, skip_bad=skip_bad, force=force, pii=pii)
 
     def add_records(self, dataset: str, rows: Iterable[dict], *, origin: str = "real", kind: str | None = None,
                     text_fields: Sequence[str] | None = None, prompt_field: str | None = None,
@@ -194,7 +204,7 @@ class Catalog(CatalogStore):
                     description: str | None = None, tags: Sequence[str] = (), embed: bool = True,
                     embedder: str | None = None, parents: Sequence[str] = (), generator: str | None = None,
                     parameters: dict | None = None, model: str | None = None, seed: int | None = None,
-                    progress: Progress | None = None) -> ImportResult:
+                    pii: str = "warn", progress: Progress | None = None) -> ImportResult:
         """Store in-memory dicts as the new text-like dataset ``dataset`` (same options as
         :meth:`import_file`, plus the lineage of data you made yourself: ``parents``,
         ``generator``, ``parameters``, ``model``, ``seed``)."""
@@ -205,7 +215,7 @@ class Catalog(CatalogStore):
                            response_field=response_field, messages_field=messages_field, id_field=id_field,
                            quality_field=quality_field, description=description, tags=tuple(tags), embed=embed,
                            embedder=embedder, parents=tuple(parents), generator=generator, parameters=parameters,
-                           model=model, seed=seed, progress=progress)
+                           model=model, seed=seed, pii=pii, progress=progress)
 
     def add_table(self, dataset: str, frame: pd.DataFrame, *, origin: str = "real", description: str | None = None,
                   tags: Sequence[str] = (), parents: Sequence[str] = (), generator: str | None = None,
@@ -237,10 +247,12 @@ class Catalog(CatalogStore):
         return delete_dataset(self, dataset, force=force)
 
     def export(self, dataset: str, out: str | os.PathLike, *, format: str | None = None,
-               include_removed: bool = False, sidecar: bool = True, force: bool = False, license: str | None = None,
-               language: Sequence[str] = ()) -> ExportResult:
+               include_removed: bool = False, sidecar: bool = True, force: bool = False,
+               redact_pii: bool = False, license: str | None = None, language: Sequence[str] = ()) -> ExportResult:
         """Write a dataset to ``out`` (.jsonl, .csv, .parquet, or ``format="chat"`` messages) with a
         ``.meta.json`` sidecar. Never inside the catalog; an existing file only with ``force``.
+        ``redact_pii`` replaces personal data with placeholders in the written file (the catalog
+        keeps what it holds) and counts what it replaced in the sidecar.
 
         ``format="hf"`` writes a Hugging Face dataset directory instead: Parquet shards under
         ``data/`` and a ``README.md`` card generated from the catalog, with ``license`` and
@@ -250,13 +262,13 @@ class Catalog(CatalogStore):
             from catalog.hf_dataset import export_hf
 
             return export_hf(self, dataset, out, include_removed=include_removed, license=license,
-                             language=language, force=force)
+                             language=language, force=force, redact_pii=redact_pii)
         if license is not None or language:
             raise BadInput("`license` and `language` go into the dataset card of format hf")
         from catalog.exporter import export_dataset
 
         return export_dataset(self, dataset, out, fmt=format, include_removed=include_removed, sidecar=sidecar,
-                              force=force)
+                              force=force, redact_pii=redact_pii)
 
     # -------------------------------------------------------------------------------- search
     def search(self, query: str, *, mode: str = "hybrid", k: int = 10, datasets: Sequence[str] = (),
@@ -301,21 +313,49 @@ class Catalog(CatalogStore):
               minhash_threshold: float = dedup_defaults.MINHASH_THRESHOLD,
               semantic_threshold: float = dedup_defaults.SEMANTIC_THRESHOLD, keep: str = "first",
               dry_run: bool = False, into: str | None = None, out: str | os.PathLike | None = None,
-              force: bool = False, seed: int = 1) -> DedupReport:
+              force: bool = False, seed: int = 1, on: str | None = None) -> DedupReport:
         """Remove duplicates within and across ``datasets`` (records of ``against`` are references,
         never removed): exact, then MinHash near-duplicates, then semantic. Removals are stored and
         reversible (:meth:`undo_dedup`); ``into`` copies the survivors to a new dataset, ``out``
-        exports them. ``dry_run`` reports what would go and changes nothing."""
+        exports them. ``dry_run`` reports what would go and changes nothing.
+
+        ``on`` chooses what is compared (:mod:`catalog.dedup.fields`): for pairs ``"both"`` (the
+        default: prompt *and* response must be duplicates, so two questions sharing a canned answer
+        both stay), ``"prompt"``, ``"response"`` or ``"text"``; for conversations ``"user_turns"``
+        (default), ``"first_user"`` or ``"text"``. Datasets of several kinds compare whole texts."""
         from catalog.dedup_runs import dedup
 
         names = [datasets] if isinstance(datasets, str) else list(datasets)
         return dedup(self, names, against=list(against), exact=exact, minhash=minhash, semantic=semantic,
                      punctuation_blind=punctuation_blind, minhash_threshold=minhash_threshold,
                      semantic_threshold=semantic_threshold, keep=keep, dry_run=dry_run,
-                     out=os.fspath(out) if out is not None else None, into=into, seed=seed, force=force)
+                     out=os.fspath(out) if out is not None else None, into=into, seed=seed, force=force, on=on)
+
+    def decontaminate(self, dataset: str, against: str | Sequence[str], *, mode: str = "drop",
+                      ngram: int | None = None, min_ngram: int | None = None,
+                      text_fields: Sequence[str] | None = None, id_field: str | None = None, dry_run: bool = False,
+                      out: str | os.PathLike | None = None, force: bool = False) -> DecontaminationReport:
+        """Find evaluation (benchmark) text inside the records of ``dataset``: word n-grams
+        (``ngram``, default 13; evaluation texts of ``min_ngram``-12 words match whole) after the
+        exact-dedup normalisation, against each of ``against`` -- catalog datasets, or files
+        (JSONL/CSV/Parquet; ``text_fields`` and ``id_field`` say what to read).
+
+        ``mode``: ``"drop"`` marks contaminated records removed (undo with :meth:`undo_dedup`),
+        ``"cut"`` stores cleaned copies with the matched spans removed, ``"flag"`` only records the
+        matches. ``out`` exports the surviving records. See :mod:`catalog.decontamination_runs`.
+        """
+        from catalog.decontamination_runs import decontaminate_dataset
+        from catalog.dedup import defaults
+
+        return decontaminate_dataset(
+            self, dataset, [against] if isinstance(against, str) else list(against), mode=mode,
+            ngram=defaults.DECONTAM_NGRAM if ngram is None else ngram,
+            min_ngram=defaults.DECONTAM_MIN_NGRAM if min_ngram is None else min_ngram,
+            text_fields=text_fields, id_field=id_field, dry_run=dry_run,
+            out=os.fspath(out) if out is not None else None, force=force)
 
     def dedup_runs(self) -> list[DedupRun]:
-        """Every dedup run, oldest first."""
+        """Every dedup run (decontamination runs too: ``kind``), oldest first."""
         from catalog.dedup_runs import list_runs
 
         return list_runs(self)

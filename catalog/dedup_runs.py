@@ -15,8 +15,10 @@ import numpy as np
 
 from catalog.dedup import defaults
 from catalog.dedup.engine import DedupItem, find_duplicates
+from catalog.dedup.fields import dedup_texts, find_pair_duplicates, pair_texts, resolve_on
 from catalog.embedding_store import stored_vectors
 from catalog.errors import BadInput, SynthcatError, UnknownDataset
+from catalog.record_mapping import FieldMapping
 from catalog.results import (
     DedupExample,
     DedupRecordRef,
@@ -33,24 +35,54 @@ from catalog.writer import RecordWriter
 EXAMPLE_CLUSTERS = 5
 
 
-def _items(cat: CatalogStore, names: Sequence[str], reference: bool) -> tuple[list[DedupItem], list, list[str | None]]:
-    items: list[DedupItem] = []
-    hashes: list = []
-    embedders: list[str | None] = []
+def _resolve_on(cat: CatalogStore, names: Sequence[str], on: str | None) -> str:
+    """What the records are compared on (:mod:`catalog.dedup.fields`): the kind's default when
+    every dataset holds one kind, the whole text across kinds."""
+    kinds = set()
     for name in names:
         ds = cat.dataset(name)
         if ds.kind not in TEXT_KINDS:
             raise BadInput(f"dataset '{name}' is a table; dedup works on text, pairs and conversations",
                            param="datasets")
+        kinds.add(ds.kind)
+    if len(kinds) > 1:
+        if on not in (None, "text"):
+            raise BadInput(f"datasets of several kinds ({', '.join(sorted(kinds))}) are compared on their whole "
+                           "text: leave `on` out or use text", param="on")
+        return "text"
+    return resolve_on(kinds.pop(), on)
+
+
+def _items(cat: CatalogStore, names: Sequence[str], reference: bool, on: str
+           ) -> tuple[list[DedupItem], list, list[str | None], list[str]]:
+    """The active records of ``names`` as items whose text is what ``on`` selects, their content
+    hashes and embedders, and (for ``on="both"``) their responses."""
+    items: list[DedupItem] = []
+    hashes: list = []
+    embedders: list[str | None] = []
+    responses: list[str] = []
+    for name in names:
+        ds = cat.dataset(name)
+        mapping = FieldMapping.from_dict(ds.parameters.get("mapping", {"kind": ds.kind}))
         rows = cat.con.execute(
-            "SELECT record_id, text, quality_score, content_hash FROM records WHERE dataset_id = ? "
+            "SELECT record_id, text, quality_score, content_hash, fields FROM records WHERE dataset_id = ? "
             "AND status = 'active' ORDER BY record_id", [ds.dataset_id]).fetchall()
-        for record_id, text, quality, chash in rows:
+        ids = [r[0] for r in rows]
+        if on == "text":
+            texts = [r[1] for r in rows]
+        else:
+            fields = [json.loads(r[4]) for r in rows]
+            if on == "both":
+                texts, answers = pair_texts(fields, mapping, ids=ids)
+                responses += answers
+            else:
+                texts = dedup_texts(fields, mapping, on, ids=ids)
+        for (record_id, _, quality, chash, _), text in zip(rows, texts):
             items.append(DedupItem(record_id=record_id, text=text, created=float(record_id), quality=quality,
                                    origin=ds.origin, dataset=name, reference=reference))
             hashes.append(chash)
             embedders.append(ds.embedder)
-    return items, hashes, embedders
+    return items, hashes, embedders, responses
 
 
 def _vectors(cat: CatalogStore, hashes: list, embedders: list[str | None]) -> tuple[np.ndarray | None, str | None]:
@@ -97,7 +129,7 @@ def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] 
           minhash_threshold: float = defaults.MINHASH_THRESHOLD, num_perm: int = defaults.MINHASH_NUM_PERM,
           ngram: int = defaults.MINHASH_NGRAM, semantic_threshold: float = defaults.SEMANTIC_THRESHOLD,
           keep: str = "first", dry_run: bool = False, out: str | None = None, into: str | None = None,
-          seed: int = 1, force: bool = False) -> DedupReport:
+          seed: int = 1, force: bool = False, on: str | None = None) -> DedupReport:
     """Deduplicate ``datasets`` (within and across them, or against ``against``); return a report.
 
     Every output (``into``, ``out``) is checked before anything is written, and the removals, the
@@ -115,14 +147,16 @@ def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] 
     if not (exact or minhash or semantic):
         raise BadInput("every stage is switched off: keep at least one of exact, minhash, semantic")
     target = _check_outputs(cat, datasets, out=out, into=into, force=force, dry_run=dry_run)
+    on = _resolve_on(cat, [*datasets, *against], on)
     started = time.perf_counter()
-    checked, c_hashes, c_emb = _items(cat, datasets, reference=False)
-    refs, r_hashes, r_emb = _items(cat, against, reference=True)
+    checked, c_hashes, c_emb, c_resp = _items(cat, datasets, reference=False, on=on)
+    refs, r_hashes, r_emb, r_resp = _items(cat, against, reference=True, on=on)
     items = checked + refs
     vectors, embedder_id = (None, None)
     embed = None
     if semantic:
-        vectors, embedder_id = _vectors(cat, c_hashes + r_hashes, c_emb + r_emb)
+        # stored vectors embed whole records: they serve only when the records are compared whole
+        vectors, embedder_id = _vectors(cat, c_hashes + r_hashes, c_emb + r_emb) if on == "text" else (None, None)
         if vectors is None:
             from catalog.embedders import get_embedder
 
@@ -133,13 +167,18 @@ def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] 
             embedder = get_embedder(names.pop() if names else None)
             embedder_id = embedder.id
             embed = embedder.embed
-    result = find_duplicates(items, exact=exact, minhash=minhash, semantic=semantic,
-                             punctuation_blind=punctuation_blind, minhash_threshold=minhash_threshold,
-                             num_perm=num_perm, ngram=ngram, semantic_threshold=semantic_threshold, keep=keep,
-                             vectors=vectors, embed=embed, seed=seed) if items else None
-    params = {"exact": exact, "minhash": minhash, "semantic": semantic, "punctuation_blind": punctuation_blind,
-              "minhash_threshold": minhash_threshold, "num_perm": num_perm, "ngram": ngram,
-              "semantic_threshold": semantic_threshold, "keep": keep, "embedder": embedder_id, "seed": seed}
+    options = dict(exact=exact, minhash=minhash, semantic=semantic, punctuation_blind=punctuation_blind,
+                   minhash_threshold=minhash_threshold, num_perm=num_perm, ngram=ngram,
+                   semantic_threshold=semantic_threshold, keep=keep, vectors=vectors, embed=embed, seed=seed)
+    result = None
+    if items and on == "both":
+        result = find_pair_duplicates(items, c_resp + r_resp, **options)
+    elif items:
+        result = find_duplicates(items, **options)
+    params = {"on": on, "exact": exact, "minhash": minhash, "semantic": semantic,
+              "punctuation_blind": punctuation_blind, "minhash_threshold": minhash_threshold, "num_perm": num_perm,
+              "ngram": ngram, "semantic_threshold": semantic_threshold, "keep": keep, "embedder": embedder_id,
+              "seed": seed}
     removals = result.removed if result else []
     report = DedupReport(datasets=list(datasets), against=list(against), checked=len(checked),
                          references=len(refs), removed=len(removals),
@@ -221,6 +260,9 @@ def undo(cat: CatalogStore, run_id: int) -> UndoResult:
         restored = cat.con.execute(
             "UPDATE records SET status = 'active' WHERE status = 'removed' AND record_id IN "
             "(SELECT record_id FROM dedup_removals WHERE run_id = ?)", [run_id]).fetchone()[0]
+        # a decontamination run's cleaned copies go when their originals come back
+        cat.con.execute("UPDATE records SET status = 'removed' WHERE record_id IN "
+                        "(SELECT copy_record_id FROM decontam_cuts WHERE run_id = ?)", [run_id])
         cat.con.execute("UPDATE dedup_runs SET undone_at = now() WHERE run_id = ?", [run_id])
         cat.set_meta("records_state", f"undo-{run_id}-{time.time_ns()}")
     return UndoResult(run_id=run_id, restored=int(restored))
@@ -229,9 +271,13 @@ def undo(cat: CatalogStore, run_id: int) -> UndoResult:
 def list_runs(cat: CatalogStore) -> list[DedupRun]:
     rows = cat.con.execute("SELECT run_id, datasets, against, parameters, counts, removed, created_at, undone_at "
                            "FROM dedup_runs ORDER BY run_id").fetchall()
-    return [DedupRun(run_id=r[0], datasets=list(r[1]), against=list(r[2]), removed=r[5], counts=json.loads(r[4]),
-                     parameters=json.loads(r[3]), created_at=str(r[6]), undone_at=str(r[7]) if r[7] else None)
-            for r in rows]
+    runs = []
+    for r in rows:
+        parameters = json.loads(r[3])
+        runs.append(DedupRun(run_id=r[0], datasets=list(r[1]), against=list(r[2]), removed=r[5],
+                             counts=json.loads(r[4]), parameters=parameters, created_at=str(r[6]),
+                             undone_at=str(r[7]) if r[7] else None, kind=parameters.get("kind", "dedup")))
+    return runs
 
 
 def show_run(cat: CatalogStore, run_id: int, *, limit: int = 50) -> DedupRunDetail:

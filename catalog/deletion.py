@@ -36,8 +36,13 @@ RECORD_REFERENCES = (
     Reference("dedup_removals", "record_id", "delete"),
     Reference("dedup_removals", "duplicate_of", "null"),
     Reference("dedup_removals", "matched", "null"),
+    Reference("pii_findings", "record_id", "delete"),
+    Reference("decontam_matches", "record_id", "delete"),
+    Reference("decontam_cuts", "record_id", "delete"),
+    Reference("decontam_cuts", "copy_record_id", "delete"),
 )
 DATASET_ID_REFERENCES = (
+    Reference("pii_scans", "dataset_id", "delete"),
     Reference("evaluations", "synthetic_id", "delete"),
     Reference("evaluations", "real_id", "delete"),
     Reference("evaluations", "holdout_id", "delete"),
@@ -47,6 +52,8 @@ DATASET_ID_REFERENCES = (
 )
 DATASET_NAME_REFERENCES = (
     Reference("generation_jobs", "dataset", "delete"),
+    # a deleted evaluation set: the matches it explained stay, without its name and record ids
+    Reference("decontam_matches", "eval_set", "null"),
     Reference("datasets", "parents", "unlist"),
     Reference("dedup_runs", "datasets", "unlist"),
     Reference("dedup_runs", "against", "unlist"),
@@ -97,8 +104,12 @@ def delete_dataset(cat: CatalogStore, name: str, *, force: bool = False) -> Dele
         touched_runs = [r[0] for r in cat.con.execute(
             "SELECT run_id FROM dedup_runs WHERE list_contains(dataset_ids, ?) OR list_contains(against_ids, ?)",
             [ds.dataset_id, ds.dataset_id]).fetchall()]
+        # findings of a table's rows hang off its scans, not off records
+        cat.con.execute("DELETE FROM pii_findings WHERE scan_id IN (SELECT scan_id FROM pii_scans "
+                        "WHERE dataset_id = ?)", [ds.dataset_id])
         for ref in DATASET_ID_REFERENCES:
             _apply(cat, ref, "= ?", "?", [ds.dataset_id])
+        cat.con.execute("UPDATE decontam_matches SET eval_record = NULL WHERE eval_set = ?", [name])
         for ref in DATASET_NAME_REFERENCES:
             _apply(cat, ref, "= ?", "?", [name])
         _settle_runs(cat, touched_runs)

@@ -34,7 +34,7 @@ def _target_format(out: Path, fmt: str | None) -> str:
 
 
 def _write_jsonl(cat: CatalogStore, dataset_id: int, out, mapping: FieldMapping, chat: bool,
-                 include_removed: bool) -> tuple[list[int], list[str]]:
+                 include_removed: bool, redactor=None) -> tuple[list[int], list[str]]:
     status = "" if include_removed else "AND status = 'active'"
     cur = cat.con.execute(
         f"SELECT record_id, content_hash, fields FROM records WHERE dataset_id = ? {status} ORDER BY record_id",
@@ -47,14 +47,17 @@ def _write_jsonl(cat: CatalogStore, dataset_id: int, out, mapping: FieldMapping,
         if not rows:
             break
         lines = []
-        for record_id, chash, fields in rows:
+        if redactor is not None:
+            redacted = redactor.rows([json.loads(fields) for _, _, fields in rows])
+        for n, (record_id, chash, fields) in enumerate(rows):
             ids.append(record_id)
             hashes.append(chash)
+            data = redacted[n] if redactor is not None else None
             if chat:
-                lines.append(json.dumps({"messages": chat_messages(json.loads(fields), mapping)},
+                lines.append(json.dumps({"messages": chat_messages(data or json.loads(fields), mapping)},
                                         ensure_ascii=False))
             else:
-                lines.append(fields)
+                lines.append(fields if data is None else json.dumps(data, ensure_ascii=False))
         out.write("\n".join(lines) + "\n")
     return ids, hashes
 
@@ -101,7 +104,7 @@ class StagedExport:
 
 
 def stage_export(cat: CatalogStore, name: str, out: Path, fmt: str, *, include_removed: bool = False,
-                 sidecar: bool = True) -> StagedExport:
+                 sidecar: bool = True, redact_pii: bool = False) -> StagedExport:
     """Write dataset ``name`` as ``fmt`` to temporary files beside ``out`` (and its sidecar).
 
     Call after :func:`check_export_target`; nothing is written to ``out`` itself until commit.
@@ -113,7 +116,12 @@ def stage_export(cat: CatalogStore, name: str, out: Path, fmt: str, *, include_r
     try:
         data_tmp = temp_beside(out)
         staged.moves.append((data_tmp, out))
-        record_ids, hashes = _write_data(cat, ds, data_tmp, fmt, include_removed)
+        redactor = None
+        if redact_pii:
+            from catalog.pii_guard import Redactor
+
+            redactor = Redactor(cat)
+        record_ids, hashes = _write_data(cat, ds, data_tmp, fmt, include_removed, redactor)
         rows = ds.row_count if ds.kind == "table" else len(record_ids)
         meta_path = None
         if sidecar:
@@ -122,6 +130,7 @@ def stage_export(cat: CatalogStore, name: str, out: Path, fmt: str, *, include_r
             staged.moves.append((meta_tmp, meta_path))
             meta = dataset_metadata(cat, name)
             meta.update({"file": out.name, "format": fmt, "rows": rows,
+                         "pii": redactor.summary() if redactor is not None else {"redacted": False},
                          "records": [{"record_id": r, "content_hash": h} for r, h in zip(record_ids, hashes)]})
             _write_text(meta_tmp, json.dumps(meta, indent=1, ensure_ascii=False, default=str))
     except BaseException:
@@ -139,24 +148,33 @@ def _write_text(path: Path, text: str) -> None:
         raise SynthcatError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
-def _write_data(cat: CatalogStore, ds, path: Path, fmt: str, include_removed: bool) -> tuple[list[int], list[str]]:
+def _write_data(cat: CatalogStore, ds, path: Path, fmt: str, include_removed: bool,
+                redactor=None) -> tuple[list[int], list[str]]:
     """Write the rows of ``ds`` to ``path``; return the exported record ids and content hashes."""
     if ds.kind == "table":
         options = {"jsonl": "(FORMAT json)", "csv": "(FORMAT csv, HEADER true)", "parquet": "(FORMAT parquet)"}
-        select = _table_select(cat, ds.table_name, finite_only=fmt == "jsonl")
-        cat.con.execute(f"COPY ({select}) TO '{_sql_path(path)}' {options[fmt]}")
+        source = ds.table_name
+        if redactor is not None:
+            source = "_redacted_table"
+            cat.con.register(source, _redacted_table(cat, ds.table_name, redactor))
+        try:
+            select = _table_select(cat, source, finite_only=fmt == "jsonl")
+            cat.con.execute(f"COPY ({select}) TO '{_sql_path(path)}' {options[fmt]}")
+        finally:
+            if redactor is not None:
+                cat.con.unregister(source)
         return [], []
     mapping = FieldMapping.from_dict(ds.parameters.get("mapping", {"kind": ds.kind}))
     if fmt in ("jsonl", "chat"):
         try:
             with open(path, "w", encoding="utf-8") as fh:
-                return _write_jsonl(cat, ds.dataset_id, fh, mapping, fmt == "chat", include_removed)
+                return _write_jsonl(cat, ds.dataset_id, fh, mapping, fmt == "chat", include_removed, redactor)
         except OSError as exc:
             raise SynthcatError(f"cannot write {path}: {exc.strerror or exc}") from None
     staging = temp_beside(path)
     try:
         with open(staging, "w", encoding="utf-8") as fh:
-            ids, hashes = _write_jsonl(cat, ds.dataset_id, fh, mapping, False, include_removed)
+            ids, hashes = _write_jsonl(cat, ds.dataset_id, fh, mapping, False, include_removed, redactor)
         if ids:
             option = "(FORMAT csv, HEADER true)" if fmt == "csv" else "(FORMAT parquet)"
             cat.con.execute(f"COPY (SELECT * FROM read_json('{_sql_path(staging)}', format = 'newline_delimited')) "
@@ -167,7 +185,8 @@ def _write_data(cat: CatalogStore, ds, path: Path, fmt: str, include_removed: bo
 
 
 def export_dataset(cat: CatalogStore, name: str, out: str | os.PathLike, *, fmt: str | None = None,
-                   include_removed: bool = False, sidecar: bool = True, force: bool = False) -> ExportResult:
+                   include_removed: bool = False, sidecar: bool = True, force: bool = False,
+                   redact_pii: bool = False) -> ExportResult:
     """Write dataset ``name`` to ``out``; return a summary (rows, format, paths).
 
     The target may not lie inside the catalog directory, and an existing file (or sidecar) is
@@ -177,7 +196,22 @@ def export_dataset(cat: CatalogStore, name: str, out: str | os.PathLike, *, fmt:
     out, fmt = check_export_target(cat, out, fmt=fmt, sidecar=sidecar, force=force)
     if fmt == "chat" and ds.kind == "table":
         raise BadInput(f"format chat needs pairs or conversations; '{name}' is a table", param="format")
-    return stage_export(cat, name, out, fmt, include_removed=include_removed, sidecar=sidecar).commit()
+    return stage_export(cat, name, out, fmt, include_removed=include_removed, sidecar=sidecar,
+                        redact_pii=redact_pii).commit()
+
+
+def _redacted_table(cat: CatalogStore, table_name: str, redactor):
+    """The table as a DataFrame with personal data in its text columns replaced by placeholders."""
+    frame = cat.con.execute(f'SELECT * FROM "{table_name}"').df()
+    text_columns = [c for c, t, *_ in cat.con.execute(f'DESCRIBE "{table_name}"').fetchall() if t == "VARCHAR"]
+    if text_columns and len(frame):
+        rows = [{c: v for c, v in zip(text_columns, values) if isinstance(v, str)}
+                for values in frame[text_columns].itertuples(index=False, name=None)]
+        for i, (before, after) in enumerate(zip(rows, redactor.rows(rows))):
+            if after is not before:
+                for column, value in after.items():
+                    frame.at[frame.index[i], column] = value
+    return frame
 
 
 def _table_select(cat: CatalogStore, table_name: str, *, finite_only: bool) -> str:

@@ -9,8 +9,7 @@ how it was made, lineage, dedup runs, evaluation figures, token use, and the fil
 
 Each body section is one function of a :class:`CardContext` returning Markdown or ``None`` (nothing
 to say), listed in :data:`CARD_SECTIONS`. A new kind of catalog fact gets its section by adding one
-function there: decontamination runs, for instance, belong between :func:`dedup_section` and
-:func:`evaluation_section` once the catalog stores them.
+function there (as :func:`decontamination_section` did when decontamination runs arrived).
 """
 
 from __future__ import annotations
@@ -59,6 +58,7 @@ class CardContext:
     columns: list[ColumnSpec]
     license: str | None = None
     languages: list[str] = field(default_factory=list)
+    pii_redaction: dict | None = None  # the export's redaction summary, when it redacted
 
     @property
     def name(self) -> str:
@@ -176,13 +176,18 @@ def lineage_section(ctx: CardContext) -> str | None:
     return "\n\n".join(parts)
 
 
+def _kind(run: DedupRun) -> str:
+    return getattr(run, "kind", "dedup")
+
+
 def dedup_section(ctx: CardContext) -> str | None:
-    if not ctx.dedup_runs:
+    runs = [r for r in ctx.dedup_runs if _kind(r) == "dedup"]
+    if not runs:
         return None
     ds = ctx.info.dataset
     made_by = ds.parameters.get("dedup_run")
     rows = []
-    for run in ctx.dedup_runs:
+    for run in runs:
         if run.run_id == made_by:
             role = "this dataset holds its survivors"
         elif ds.name in run.datasets:
@@ -196,6 +201,33 @@ def dedup_section(ctx: CardContext) -> str | None:
                      settings, "undone" if run.undone_at else "applied"])
     return "## Deduplication\n\n" + _table(
         ["run", "role", "datasets", "against", "removed", "removed per stage", "settings", "state"], rows)
+
+
+def decontamination_section(ctx: CardContext) -> str | None:
+    """Decontamination runs over this dataset: which evaluation sets it was checked against, how,
+    and what was dropped, cut or flagged."""
+    runs = [r for r in ctx.dedup_runs if _kind(r) == "decontaminate"]
+    if not runs:
+        return None
+    rows = []
+    for run in runs:
+        settings = ", ".join(f"{k} {run.parameters[k]}" for k in ("mode", "ngram", "min_ngram") if k in run.parameters)
+        rows.append([run.run_id, ", ".join(run.against) or "-", run.removed,
+                     ", ".join(f"{k}: {v}" for k, v in run.counts.items()) or "none", settings,
+                     "undone" if run.undone_at else "applied"])
+    return ("## Decontamination\n\nRecords holding text of these evaluation sets were checked for:\n\n"
+            + _table(["run", "evaluation sets", "records affected", "actions", "settings", "state"], rows))
+
+
+def pii_section(ctx: CardContext) -> str | None:
+    summary = ctx.pii_redaction
+    if not summary:
+        return None
+    counts = {k: v for k, v in (summary.get("counts") or {}).items() if v}
+    found = ", ".join(f"{k}: {v}" for k, v in counts.items()) or "none found"
+    return (f"## Personal data\n\nPersonal data was replaced with typed placeholders such as `[EMAIL]` on export: "
+            f"{summary.get('rows_with_pii', 0)} of {summary.get('rows_scanned', 0)} rows had some ({found}). "
+            "The catalog keeps the original values.")
 
 
 def evaluation_section(ctx: CardContext) -> str | None:
@@ -254,8 +286,8 @@ def loading_section(ctx: CardContext) -> str:
 
 
 CARD_SECTIONS: list[Callable[[CardContext], str | None]] = [
-    summary_section, provenance_section, lineage_section, dedup_section, evaluation_section, usage_section,
-    schema_section, loading_section,
+    summary_section, provenance_section, lineage_section, dedup_section, decontamination_section,
+    evaluation_section, usage_section, pii_section, schema_section, loading_section,
 ]
 
 

@@ -104,13 +104,14 @@ def _inspect_chunk(columns: dict[str, _Column], rows: list[dict], seen: int) -> 
             column.json = True
 
 
-def plan_columns(records: Iterable[Record]) -> tuple[list[_Column], int]:
-    """One pass over ``records``: the columns (in first-seen order) with their Arrow type and
-    encoding, and how many records there are."""
+def plan_columns(records: Iterable[Record], redactor=None) -> tuple[list[_Column], int]:
+    """One pass over ``records`` (their fields as ``redactor`` leaves them, if given): the columns
+    (in first-seen order) with their Arrow type and encoding, and how many records there are."""
     columns: dict[str, _Column] = {}
     count = 0
     for chunk in _chunks(records, CHUNK):
-        _inspect_chunk(columns, [r.fields for r in chunk], count)
+        fields = [r.fields for r in chunk]
+        _inspect_chunk(columns, redactor.rows(fields) if redactor is not None else fields, count)
         count += len(chunk)
     for column in columns.values():
         if column.type is None or (column.missing and column.nulls):
@@ -141,13 +142,13 @@ def _arrow_schema(columns: list[_Column]):
     return pa.schema(fields)
 
 
-def _record_table(chunk: list[Record], columns: list[_Column], schema):
+def _record_table(chunk: list[Record], fields: list[dict], columns: list[_Column], schema):
     import orjson
     import pyarrow as pa
 
     arrays = [pa.array([r.record_id for r in chunk], pa.int64()), pa.array([r.external_id for r in chunk], pa.string())]
     for column, field in zip(columns, list(schema)[2:]):
-        values = [r.fields.get(column.name, _MISSING) for r in chunk]
+        values = [row.get(column.name, _MISSING) for row in fields]
         if column.json:
             arrays.append(pa.array([None if v is _MISSING else orjson.dumps(v).decode() for v in values], pa.string()))
         else:
@@ -205,12 +206,21 @@ def _shard_names(total: int, shard_rows: int) -> list[str]:
     return [f"train-{i:05d}-of-{count:05d}.parquet" for i in range(count)]
 
 
-def _write_records(cat, name: str, data: Path, include_removed: bool,
-                   shard_rows: int) -> tuple[list[ColumnSpec], list[str], int]:
+def _redactor(cat, redact_pii: bool):
+    if not redact_pii:
+        return None
+    from catalog.pii_guard import Redactor
+
+    return Redactor(cat)
+
+
+def _write_records(cat, name: str, data: Path, include_removed: bool, shard_rows: int,
+                   redact_pii: bool) -> tuple[list[ColumnSpec], list[str], int, dict | None]:
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    columns, total = plan_columns(cat.records(name, include_removed=include_removed))
+    columns, total = plan_columns(cat.records(name, include_removed=include_removed), _redactor(cat, redact_pii))
+    redactor = _redactor(cat, redact_pii)  # a fresh one: it counts what the written rows had
     schema = _arrow_schema(columns)
     shards = _shard_names(total, shard_rows)
     records = cat.records(name, include_removed=include_removed)
@@ -223,33 +233,51 @@ def _write_records(cat, name: str, data: Path, include_removed: bool,
                 chunk = [r for _, r in zip(range(min(CHUNK, remaining)), records)]
                 if not chunk:
                     break
-                writer.write_table(_record_table(chunk, columns, schema))
+                fields = [r.fields for r in chunk]
+                fields = redactor.rows(fields) if redactor is not None else fields
+                writer.write_table(_record_table(chunk, fields, columns, schema))
                 remaining -= len(chunk)
     specs = [ColumnSpec(RECORD_ID, str(pa.int64()), role="record_id"),
              ColumnSpec(EXTERNAL_ID, str(pa.string()), role="external_id")]
     specs += [ColumnSpec(c.name, str(pa.string() if c.json else c.type), encoding=c.encoding) for c in columns]
-    return specs, shards, total
+    return specs, shards, total, redactor.summary() if redactor is not None else None
 
 
-def _write_table(cat, name: str, data: Path, shard_rows: int) -> tuple[list[ColumnSpec], list[str], int]:
+def _write_table(cat, name: str, data: Path, shard_rows: int,
+                 redact_pii: bool) -> tuple[list[ColumnSpec], list[str], int, dict | None]:
     import pyarrow.parquet as pq
 
     ds = cat.dataset(name)
     table = '"' + str(ds.table_name).replace('"', '""') + '"'
-    total = int(cat.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
-    shards = _shard_names(total, shard_rows)
-    for index, shard in enumerate(shards):
-        target = str(data / shard).replace("'", "''")
-        cat.con.execute(f"COPY (SELECT * FROM {table} ORDER BY rowid LIMIT {int(shard_rows)} "
-                        f"OFFSET {index * int(shard_rows)}) TO '{target}' (FORMAT parquet)")
+    order = "ORDER BY rowid"
+    redactor = _redactor(cat, redact_pii)
+    if redactor is not None:  # the export's own redaction of text columns (through pandas, as there)
+        from catalog.exporter import _redacted_table
+
+        table, order = "_hf_redacted", ""
+        cat.con.register(table, _redacted_table(cat, ds.table_name, redactor))
+    try:
+        total = int(cat.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+        shards = _shard_names(total, shard_rows)
+        for index, shard in enumerate(shards):
+            target = str(data / shard).replace("'", "''")
+            cat.con.execute(f"COPY (SELECT * FROM {table} {order} LIMIT {int(shard_rows)} "
+                            f"OFFSET {index * int(shard_rows)}) TO '{target}' (FORMAT parquet)")
+    finally:
+        if redactor is not None:
+            cat.con.unregister(table)
     schema = pq.read_schema(data / shards[0])
-    return [ColumnSpec(f.name, str(f.type)) for f in schema], shards, total
+    return ([ColumnSpec(f.name, str(f.type)) for f in schema], shards, total,
+            redactor.summary() if redactor is not None else None)
 
 
 def export_hf(cat, name: str, out: str | os.PathLike, *, include_removed: bool = False, license: str | None = None,
-              language: Sequence[str] = (), force: bool = False, shard_rows: int = SHARD_ROWS) -> HfExportResult:
+              language: Sequence[str] = (), force: bool = False, shard_rows: int = SHARD_ROWS,
+              redact_pii: bool = False) -> HfExportResult:
     """Write dataset ``name`` as a Hugging Face dataset directory ``out``: Parquet shards under
     ``data/`` and a ``README.md`` card (``license`` and ``language`` go into its metadata).
+    ``redact_pii`` replaces personal data with placeholders in the written rows (as for other
+    exports; the card says what was replaced).
 
     Written under a temporary name beside ``out`` and renamed into place, so a failure leaves no
     half export; an earlier export in ``out`` is replaced only with ``force``.
@@ -267,9 +295,9 @@ def export_hf(cat, name: str, out: str | os.PathLike, *, include_removed: bool =
         data = staging / "data"
         data.mkdir()
         if ds.kind == "table":
-            columns, shards, rows = _write_table(cat, name, data, shard_rows)
+            columns, shards, rows, pii = _write_table(cat, name, data, shard_rows, redact_pii)
         else:
-            columns, shards, rows = _write_records(cat, name, data, include_removed, shard_rows)
+            columns, shards, rows, pii = _write_records(cat, name, data, include_removed, shard_rows, redact_pii)
         from catalog.dedup_runs import list_runs
         from catalog.reading import dataset_info
 
@@ -277,7 +305,7 @@ def export_hf(cat, name: str, out: str | os.PathLike, *, include_removed: bool =
         runs = [r for r in list_runs(cat) if name in r.datasets or name in r.against
                 or r.run_id == ds.parameters.get("dedup_run")]
         card = render_card(CardContext(info=info, dedup_runs=runs, rows=rows, shards=shards, columns=columns,
-                                       license=license, languages=languages))
+                                       license=license, languages=languages, pii_redaction=pii))
         (staging / CARD_FILE).write_text(card, encoding="utf-8")
         _publish(staging, out)
     except OSError as exc:
@@ -403,7 +431,7 @@ def import_hf(cat, directory: str | os.PathLike, dataset: str, *, origin: str | 
               response_field: str | None = None, messages_field: str | None = None, id_field: str | None = None,
               quality_field: str | None = None, description: str | None = None, tags: Sequence[str] = (),
               embed: bool = True, embedder: str | None = None, skip_bad: str | os.PathLike | None = None,
-              force: bool = False, progress=None) -> ImportResult:
+              force: bool = False, pii: str = "warn", progress=None) -> ImportResult:
     """Import a Hugging Face dataset directory (Parquet shards, optional ``README.md`` card) as
     dataset ``dataset``, in one transaction.
 
@@ -411,8 +439,11 @@ def import_hf(cat, directory: str | os.PathLike, dataset: str, *, origin: str | 
     and tags, and says how to decode its columns, so the records come back with the fields and
     external ids they were exported with. Options given here override the card; ``origin`` may not
     contradict it. Without a synthcat card, the files are a table unless a text option or ``kind``
-    says otherwise, as for a single Parquet file.
+    says otherwise, as for a single Parquet file. ``pii`` is the PII guard's mode, as for any import.
     """
+    from catalog.pii_guard import check_mode
+
+    check_mode(pii)
     directory = Path(directory)
     if not directory.is_dir():
         raise BadInput("not a directory", file=str(directory))
@@ -449,7 +480,7 @@ def import_hf(cat, directory: str | os.PathLike, dataset: str, *, origin: str | 
                 raise BadInput(f"`{param}` applies to text records; '{directory.name}' is imported as a table",
                                param=param)
         return _import_table(cat, files, dataset, origin=origin, description=description, tags=all_tags,
-                             source=str(directory), **provenance)
+                             source=str(directory), pii=pii, **provenance)
     from catalog.importer import import_records
     from catalog.readers import object_chunks
 
@@ -464,13 +495,15 @@ def import_hf(cat, directory: str | os.PathLike, dataset: str, *, origin: str | 
     chunks = object_chunks(rows, CHUNK, lambda i, row: "not an object")
     return import_records(cat, dataset, chunks, source=str(directory), origin=origin, kind=kind,
                           description=description, tags=all_tags, embed=embed, embedder=embedder,
-                          skip_bad=skip_bad, force=force, progress=progress, **options, **provenance)
+                          skip_bad=skip_bad, force=force, pii=pii, progress=progress, **options, **provenance)
 
 
 def _import_table(cat, files: list[Path], dataset: str, *, origin: str, description: str | None, tags: list[str],
                   source: str, generator: str | None, parameters: dict, model: str | None,
-                  seed: int | None) -> ImportResult:
+                  seed: int | None, pii: str) -> ImportResult:
     import duckdb
+
+    from catalog.pii_guard import guard_table
 
     started = time.perf_counter()
     with cat.transaction():
@@ -485,6 +518,7 @@ def _import_table(cat, files: list[Path], dataset: str, *, origin: str, descript
         if rows == 0:
             raise BadInput("no rows to import", file=source)
         cat.update_dataset(dataset, row_count=rows)
+        found = guard_table(cat, cat.dataset(dataset), pii, source=source)
     return ImportResult(dataset=dataset, kind="table", origin=origin, rows=rows,
-                        seconds=round(time.perf_counter() - started, 3))
+                        seconds=round(time.perf_counter() - started, 3), pii=found)
 

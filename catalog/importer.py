@@ -19,6 +19,8 @@ from catalog.embedding_store import embed_missing
 from catalog.errors import BadInput, SynthcatError
 from catalog.json_values import NotStorable, stored_json
 from catalog.jsonl_bulk import bulk_import_jsonl, bulk_supported
+from catalog.pii_guard import check_mode as check_pii_mode
+from catalog.pii_guard import guard_records, guard_table
 from catalog.progress import NullProgress, Progress
 from catalog.readers import SourceRow, check_readable, detect_format, iter_rows, object_chunks
 from catalog.record_mapping import (
@@ -171,16 +173,18 @@ def import_records(cat: CatalogStore, dataset: str, chunks: Iterable[list[Source
                    parameters: dict | None = None, model: str | None = None, seed: int | None = None,
                    parents: Iterable[str] = (), progress: Progress | None = None,
                    bulk_path: Path | None = None, input_path: Path | None = None,
-                   force: bool = False) -> ImportResult:
+                   force: bool = False, pii: str = "warn") -> ImportResult:
     """Store text-like rows as dataset ``dataset`` in one transaction.
 
     With ``bulk_path`` (the JSON Lines file the chunks come from), DuckDB reads the file first
     (:mod:`catalog.jsonl_bulk`); the chunks are parsed only if some row needs the row-by-row checks.
     ``skip_bad`` names the rejects file (see :class:`catalog.rejects.RejectsFile`; ``force``
-    replaces an existing one; it may never be ``input_path``).
+    replaces an existing one; it may never be ``input_path``). ``pii`` is the PII guard's mode
+    (:mod:`catalog.pii_guard`): warn, redact, refuse or off.
     """
     progress = progress or NullProgress()
     started = time.perf_counter()
+    check_pii_mode(pii)
     validate_dataset_name(dataset)
     cat.require_new_name(dataset)
     rejects = RejectsFile(skip_bad, source=input_path, catalog_dir=cat.directory, force=force) \
@@ -210,6 +214,10 @@ def import_records(cat: CatalogStore, dataset: str, chunks: Iterable[list[Source
                 detail = f": all {rejects.count} rows were rejected (first: {rejects.examples[0]})" \
                     if rejects and rejects.examples else ""
                 raise BadInput(f"no valid records to import{detail}", file=source)
+            if pii != "off":
+                progress.start("checking for personal data", None)
+            found = guard_records(cat, ds, pii, first_id=writer.first_id, source=source, mapping=mapping,
+                                  id_field=mapping.id_field)
             embedded = embed_missing(cat, ds.dataset_id, model_, progress, writer=writer) if model_ else 0
             writer.finish(embedder_id=model_.id if model_ else None)
     except BaseException:
@@ -222,7 +230,7 @@ def import_records(cat: CatalogStore, dataset: str, chunks: Iterable[list[Source
                         rejected=rejects.count if rejects else 0, embedded=embedded,
                         seconds=round(time.perf_counter() - started, 3),
                         rejects_file=str(skip_bad) if skip_bad else None,
-                        first_errors=rejects.examples if rejects else [])
+                        first_errors=rejects.examples if rejects else [], pii=found)
 
 
 def import_file(cat: CatalogStore, path: str | os.PathLike, dataset: str, *, origin: str = "real",
@@ -257,13 +265,15 @@ _TEXT_ONLY_OPTIONS = ("quality_field", "embedder")
 
 def _import_table(cat: CatalogStore, path: Path, fmt: str, dataset: str, *, origin: str,
                   description: str | None = None, tags: Iterable[str] = (), id_field: str | None = None,
-                  skip_bad: str | os.PathLike | None = None, force: bool = False, **options) -> ImportResult:
+                  skip_bad: str | os.PathLike | None = None, force: bool = False, pii: str = "warn",
+                  **options) -> ImportResult:
     """A CSV/TSV/Parquet (or JSON with kind="table") file as a typed table, in one transaction."""
     for name in _TEXT_ONLY_OPTIONS:
         if options.get(name):
             raise BadInput(f"`{name}` applies to text records; '{path.name}' is imported as a typed table",
                            file=str(path))
     started = time.perf_counter()
+    check_pii_mode(pii)
     validate_dataset_name(dataset)
     cat.require_new_name(dataset)
     rejects = RejectsFile(skip_bad, source=path, catalog_dir=cat.directory, force=force) \
@@ -272,6 +282,7 @@ def _import_table(cat: CatalogStore, path: Path, fmt: str, dataset: str, *, orig
         with cat.transaction():
             rows = create_table_from_file(cat, path, fmt, dataset, origin=origin, description=description,
                                           tags=tags or (), id_column=id_field, rejects=rejects)
+            found = guard_table(cat, cat.dataset(dataset), pii, source=str(path))
     except BaseException:
         if rejects:
             rejects.discard()
@@ -281,7 +292,7 @@ def _import_table(cat: CatalogStore, path: Path, fmt: str, dataset: str, *, orig
     return ImportResult(dataset=dataset, kind="table", origin=origin, rows=rows,
                         rejected=rejects.count if rejects else 0,
                         rejects_file=str(skip_bad) if skip_bad else None,
-                        first_errors=rejects.examples if rejects else [],
+                        first_errors=rejects.examples if rejects else [], pii=found,
                         seconds=round(time.perf_counter() - started, 3))
 
 

@@ -13,6 +13,7 @@ from catalog.results import (
     GenerationJobSummary,
     LineageLink,
     LineageSummary,
+    PiiSummary,
     Record,
     RecordLineage,
 )
@@ -49,14 +50,23 @@ def iter_records(cat: CatalogStore, name: str, *, include_removed: bool = False,
     elif not include_removed:
         where += " AND r.status = 'active'"
     sql = (f"SELECT {_RECORD_COLUMNS} FROM records r JOIN datasets d USING (dataset_id) WHERE {where} "
-           "ORDER BY r.record_id" + (f" LIMIT {int(limit)}" if limit is not None else ""))
-    cursor = cat.con.cursor()  # its own cursor: the caller may use the catalog while iterating
-    try:
-        cursor.execute(sql, params)
-        while rows := cursor.fetchmany(batch_size):
-            yield from (_record(row) for row in rows)
-    finally:
-        cursor.close()
+           "AND r.record_id > ? ORDER BY r.record_id LIMIT ?")
+    return _pages(cat, sql, params, limit, batch_size)  # checked above, now; read lazily below
+
+
+def _pages(cat: CatalogStore, sql: str, params: list, limit: int | None, batch_size: int) -> Iterator[Record]:
+    """Records page by page, each page its own query by record id: the caller may use the catalog
+    between records, and inside a transaction the pages see what it has written so far."""
+    last, left = -1, limit
+    while left is None or left > 0:
+        size = batch_size if left is None else min(batch_size, left)
+        rows = cat.con.execute(sql, [*params, last, size]).fetchall()
+        yield from (_record(row) for row in rows)
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
+        if left is not None:
+            left -= len(rows)
 
 
 def get_record(cat: CatalogStore, record_id: int) -> Record:
@@ -138,4 +148,13 @@ def dataset_info(cat: CatalogStore, name: str, *, sample: int = 3) -> DatasetInf
     return DatasetInfo(dataset=ds, status_counts=status_counts, sample=rows, columns=columns,
                        children=children(cat, name),
                        lineage=lineage_summary(cat, ds.dataset_id) if ds.kind != "table" else [],
-                       generation_jobs=generation_jobs(cat, name), evaluations=evaluations_of(cat, ds))
+                       generation_jobs=generation_jobs(cat, name), evaluations=evaluations_of(cat, ds),
+                       pii_scans=pii_scans(cat, ds.dataset_id))
+
+
+def pii_scans(cat: CatalogStore, dataset_id: int) -> list[PiiSummary]:
+    """The PII guard's scans of a dataset, oldest first."""
+    rows = cat.con.execute("SELECT scan_id, mode, rows_scanned, rows_with_pii, counts FROM pii_scans "
+                           "WHERE dataset_id = ? ORDER BY scan_id", [dataset_id]).fetchall()
+    return [PiiSummary(mode=mode, rows_scanned=int(n), rows_with_pii=int(w), counts=json.loads(c), scan_id=sid)
+            for sid, mode, n, w, c in rows]

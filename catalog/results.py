@@ -33,6 +33,23 @@ class Result:
 
 
 @dataclasses.dataclass
+class PiiSummary(Result):
+    """What the PII guard found (:mod:`catalog.pii_guard`): rows with personal data, findings per kind."""
+
+    mode: str
+    rows_scanned: int
+    rows_with_pii: int
+    counts: dict[str, int] = dataclasses.field(default_factory=dict)
+    scan_id: int | None = None
+
+    def describe(self) -> str:
+        """``"1 email, 2 phone numbers"``."""
+        from catalog.privacy import describe_counts
+
+        return describe_counts(self.counts)
+
+
+@dataclasses.dataclass
 class ImportResult(Result):
     """An import: rows stored, rows rejected (with ``skip_bad``), texts embedded, seconds taken."""
 
@@ -45,6 +62,7 @@ class ImportResult(Result):
     seconds: float = 0.0
     rejects_file: str | None = None
     first_errors: list[str] = dataclasses.field(default_factory=list)
+    pii: PiiSummary | None = None  # None when the guard was off
 
 
 @dataclasses.dataclass
@@ -194,6 +212,7 @@ class DatasetInfo(Result):
     lineage: list[LineageSummary]
     generation_jobs: list[GenerationJobSummary]
     evaluations: list[EvaluationSummary]
+    pii_scans: list[PiiSummary] = dataclasses.field(default_factory=list)
 
     def to_dict(self) -> dict:
         out = self.dataset.to_dict()
@@ -260,6 +279,40 @@ class DedupReport(Result):
 
 
 @dataclasses.dataclass
+class DecontaminationExample(Result):
+    """A contaminated record: what happens to it, and its first match (field, evaluation set and
+    record, the n-gram, its character span in the field)."""
+
+    record_id: int
+    action: str
+    field: str
+    eval_set: str
+    eval_record: str
+    ngram: str
+    start: int
+    end: int
+
+
+@dataclasses.dataclass
+class DecontaminationReport(Result):
+    """A decontamination run (or dry run): records checked and contaminated, what was done
+    (drop / cut / flag counts), per evaluation set what was indexed and hit, examples."""
+
+    dataset: str
+    against: list[str]
+    checked: int
+    contaminated: int
+    counts: dict[str, int]
+    eval_sets: list[dict]
+    parameters: dict
+    dry_run: bool
+    examples: list[DecontaminationExample]
+    run_id: int | None = None
+    seconds: float = 0.0
+    out: ExportResult | None = None
+
+
+@dataclasses.dataclass
 class DedupRun(Result):
     run_id: int
     datasets: list[str]
@@ -269,6 +322,7 @@ class DedupRun(Result):
     parameters: dict
     created_at: str
     undone_at: str | None
+    kind: str = "dedup"  # or "decontaminate"
 
 
 @dataclasses.dataclass

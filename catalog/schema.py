@@ -159,12 +159,70 @@ def m005_dataset_ids(con: duckdb.DuckDBPyConnection) -> None:
                     [[ids[n] for n in names if n in ids], [ids[n] for n in against if n in ids], run_id])
 
 
+M006_PII = """
+-- A PII scan of an import (or export): what was scanned under which mode, and what it found.
+CREATE TABLE pii_scans (
+    scan_id INTEGER PRIMARY KEY,
+    dataset_id INTEGER NOT NULL,
+    operation VARCHAR NOT NULL,
+    mode VARCHAR NOT NULL,
+    rows_scanned BIGINT NOT NULL,
+    rows_with_pii BIGINT NOT NULL,
+    counts JSON NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+-- Each finding: the record (text datasets) or table row, the field as a JSON pointer, the kind, its
+-- span in the original value, where the placeholder starts when redacted, and a keyed hash of the
+-- value (never the value).
+CREATE TABLE pii_findings (
+    scan_id INTEGER NOT NULL,
+    record_id BIGINT,
+    row_number BIGINT,
+    field VARCHAR NOT NULL,
+    kind VARCHAR NOT NULL,
+    detail VARCHAR NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    placeholder_start INTEGER,
+    value_hash VARCHAR NOT NULL,
+    confidence DOUBLE NOT NULL,
+    action VARCHAR NOT NULL
+);
+"""
+
+M007_DECONTAMINATION = """
+-- Every match a decontamination run found: the record and field, the evaluation set and record,
+-- the first matching n-gram, the character span in the field, the distinct n-grams it covers, how
+-- many evaluation records hold the n-gram, and what was done with the record.
+CREATE TABLE decontam_matches (
+    run_id INTEGER NOT NULL,
+    record_id BIGINT NOT NULL,
+    field VARCHAR NOT NULL,
+    eval_set VARCHAR,  -- NULL once an evaluation dataset is deleted
+    eval_record VARCHAR,
+    ngram VARCHAR NOT NULL,
+    start_char INTEGER NOT NULL,
+    end_char INTEGER NOT NULL,
+    ngrams INTEGER NOT NULL,
+    eval_frequency INTEGER NOT NULL,
+    action VARCHAR NOT NULL
+);
+-- The cleaned copy a cut stored for a record (undo removes the copy and restores the record).
+CREATE TABLE decontam_cuts (
+    run_id INTEGER NOT NULL,
+    record_id BIGINT NOT NULL,
+    copy_record_id BIGINT NOT NULL
+);
+"""
+
 MIGRATIONS: list[tuple[str, str | Callable[[duckdb.DuckDBPyConnection], None]]] = [
     ("m001_initial", M001_INITIAL),
     ("m002_generation_jobs", M002_GENERATION_JOBS),
     ("m003_dedup", M003_DEDUP),
     ("m004_evaluations", M004_EVALUATIONS),
     ("m005_dataset_ids", m005_dataset_ids),
+    ("m006_pii", M006_PII),
+    ("m007_decontamination", M007_DECONTAMINATION),
 ]
 
 

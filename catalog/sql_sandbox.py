@@ -27,14 +27,19 @@ def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-def open_sandbox(directory, query: str = "") -> duckdb.DuckDBPyConnection:
+def open_sandbox(directory, query: str = "", key: str | None = None) -> duckdb.DuckDBPyConnection:
     """A connection that can read the catalog in ``directory`` and nothing else, with a view named
-    after each dataset the ``query`` mentions (see :func:`dataset_views`)."""
+    after each dataset the ``query`` mentions (see :func:`dataset_views`). ``key``: the key of an
+    encrypted catalog."""
+    from catalog.encryption import attach_encrypted
     from catalog.search.keyword import extension_path
 
     con = duckdb.connect(":memory:")
     try:
-        con.execute(f"ATTACH {_literal(str(directory / DB_FILE))} AS {CATALOG_ALIAS} (READ_ONLY)")
+        if key is not None:
+            attach_encrypted(con, directory / DB_FILE, key, alias=CATALOG_ALIAS, read_only=True)
+        else:
+            con.execute(f"ATTACH {_literal(str(directory / DB_FILE))} AS {CATALOG_ALIAS} (READ_ONLY)")
         con.execute(f"USE {CATALOG_ALIAS}")
         fts = extension_path()
         if fts is not None:
@@ -98,7 +103,7 @@ def run_sql(cat, query: str, *, limit: int | None = None) -> SqlResult:
         raise BadInput(f"must be a whole number of at least 1, got {limit!r}", param="limit")
     if not cat.read_only:
         raise SynthcatError("SQL runs on a catalog opened read-only: Catalog.open(directory, read_only=True)")
-    con = open_sandbox(cat.directory, query)
+    con = open_sandbox(cat.directory, query, cat._key)
     try:
         cur = con.execute(query)
         columns = [d[0] for d in cur.description] if cur.description else []

@@ -30,6 +30,8 @@ from catalog.location import DB_FILE, VECTORS_DIR, resolve_catalog_dir
 if TYPE_CHECKING:
     from typing_extensions import Self
 
+    from catalog.encryption import Sealer
+
 KINDS = ("text", "pairs", "conversations", "table")
 ORIGINS = ("real", "synthetic")
 TEXT_KINDS = ("text", "pairs", "conversations")
@@ -92,9 +94,27 @@ def validate_dataset_name(name: str) -> str:
     return name
 
 
-def _connect(db_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+def _connect(db_path: Path, read_only: bool, key: str | None) -> duckdb.DuckDBPyConnection:
+    """A connection to the catalog's database: the file itself, or (``key`` given) an in-memory
+    DuckDB with the encrypted file attached as ``catalog`` and made the default."""
+    from catalog.encryption import EncryptionError, attach_encrypted
+
     try:
-        return duckdb.connect(str(db_path), read_only=read_only)
+        if key is None:
+            return duckdb.connect(str(db_path), read_only=read_only)
+        con = duckdb.connect(":memory:")
+        try:
+            attach_encrypted(con, db_path, key, alias="catalog", read_only=read_only)
+            con.execute("USE catalog")
+        except BaseException:
+            con.close()
+            raise
+        return con
+    except duckdb.CatalogException as exc:
+        if "encrypted" in str(exc).lower():
+            raise EncryptionError(f"the catalog {db_path.parent} is encrypted but says it is not (its synthcat.json "
+                                  "is missing or was replaced): restore synthcat.json") from None
+        raise SynthcatError(f"cannot open catalog {db_path.parent}: {exc}") from None
     except duckdb.IOException as exc:
         msg = str(exc)
         if "lock" in msg.lower():
@@ -105,9 +125,7 @@ def _connect(db_path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
             else:
                 detail = (f"another process{who} has {db_path.parent} open (reading or writing), and a command "
                           "that writes needs the catalog to itself; try again when it has finished")
-            raise CatalogInUse(
-                f"catalog in use: {detail}"
-            ) from None
+            raise CatalogInUse(f"catalog in use: {detail}") from None
         raise SynthcatError(f"cannot open catalog {db_path.parent}: {msg}") from None
 
 
@@ -130,15 +148,21 @@ class CatalogStore:
         self.read_only = read_only
         self._in_transaction = False
         self._after_commit: list = []
+        self.sealer: Sealer | None = None  # seals the catalog's own files when it is encrypted
+        self._key: str | None = None  # in memory only: the sandbox for SQL attaches the file again
 
     # ------------------------------------------------------------------ opening
     @classmethod
-    def open(cls, directory: str | os.PathLike | None = None, *, create: bool = False,
-             read_only: bool = False) -> Self:
+    def open(cls, directory: str | os.PathLike | None = None, *, create: bool = False, read_only: bool = False,
+             encrypt: bool = False, key: str | None = None) -> Self:
         """Open the catalog at ``directory`` (resolved like the CLI's ``--catalog``).
 
-        ``create=True`` makes a missing catalog; otherwise a missing one raises CatalogNotFound.
+        ``create=True`` makes a missing catalog (``encrypt=True``: an encrypted one); otherwise a
+        missing one raises CatalogNotFound. An encrypted catalog needs its key: ``key``, else
+        ``SYNTHCAT_KEY``, else the file ``SYNTHCAT_KEY_FILE`` names (see :mod:`catalog.encryption`).
         """
+        from catalog.encryption import EncryptionError, Sealer, marker, user_key, write_marker
+
         path = resolve_catalog_dir(directory)
         db_path = path / DB_FILE
         if path.exists() and not path.is_dir():
@@ -154,12 +178,26 @@ class CatalogStore:
                 )
             if read_only:
                 raise CatalogNotFound(f"no catalog at {path}")
+            key = user_key(key) if encrypt else None  # no key, no catalog: check before making anything
             _make_dir(path)
+            write_marker(path, encrypted=encrypt)
+        found = marker(path) or {"encrypted": False}
+        if encrypt and not found.get("encrypted"):
+            raise EncryptionError(f"the catalog at {path} exists and is not encrypted: encrypt a new one and "
+                                  "import into it")
+        sealer = None
+        if found.get("encrypted"):
+            key = user_key(key)
+            sealer = Sealer(key, found["salt"])
+        else:
+            key = None
         if not read_only:
             _make_dir(path / VECTORS_DIR)
-        con = _connect(db_path, read_only)
+        con = _connect(db_path, read_only, key)
         con.execute("SET enable_progress_bar = false")
         cat = cls(path, con, read_only)
+        cat.sealer = sealer
+        cat._key = key
         if read_only:
             if schema.pending_migrations(con):
                 con.close()
@@ -170,6 +208,11 @@ class CatalogStore:
         else:
             schema.migrate(con)
         return cat
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the catalog is encrypted at rest."""
+        return self.sealer is not None
 
     def close(self) -> None:
         if self.con is not None:

@@ -158,10 +158,21 @@ class VectorIndex:
     def _write(self, index, index_type: str, expected: dict) -> None:
         faiss = _faiss()
         data = faiss.serialize_index(index).tobytes()
+        sealer = getattr(self.catalog, "sealer", None)
+        if sealer is not None:  # an encrypted catalog keeps its FAISS files sealed too
+            data = sealer.seal(data)
         _atomic_write_bytes(self.index_path, data)
         manifest = dict(expected, index_type=index_type, count=int(index.ntotal),
                         sha256=hashlib.sha256(data).hexdigest())
         _atomic_write_bytes(self.manifest_path, json.dumps(manifest, indent=2).encode())
+
+    def _read_file(self):
+        """The FAISS index on disk (opened from its seal in an encrypted catalog)."""
+        data = self.index_path.read_bytes()
+        sealer = getattr(self.catalog, "sealer", None)
+        if sealer is not None:
+            data = sealer.open(data)
+        return _faiss().deserialize_index(np.frombuffer(data, dtype=np.uint8))
 
     def _drop_files(self) -> None:
         for path in (self.index_path, self.manifest_path):
@@ -177,8 +188,7 @@ class VectorIndex:
         if self._disagreements(expected, manifest):
             self.rebuild()
         else:
-            faiss = _faiss()
-            self._index = faiss.deserialize_index(np.fromfile(self.index_path, dtype=np.uint8))
+            self._index = self._read_file()
         return self._index
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
@@ -189,8 +199,7 @@ class VectorIndex:
                 expected["count"] or manifest.get("dimension") != expected["dimension"]:
             self.rebuild()
             return
-        index = self._index if self._index is not None else _faiss().deserialize_index(
-            np.fromfile(self.index_path, dtype=np.uint8))
+        index = self._index if self._index is not None else self._read_file()
         index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), np.asarray(ids, dtype=np.int64))
         self._write(index, manifest.get("index_type", "IDMap2,Flat(IP)"), expected)
         self._index = index

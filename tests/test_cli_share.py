@@ -117,3 +117,21 @@ def test_serve_runs_read_only_and_writes_only_with_the_token(invoke, pairs_file,
         out, errors = stop_server(proc)
     assert f"http://127.0.0.1:{port}/" in out and "writes allowed" in out
     assert "from $SYNTHCAT_SERVE_TOKEN" in out and token not in out + errors
+
+
+def test_serve_refuses_an_encrypted_catalog_without_its_key(invoke, catalog_dir, monkeypatch):
+    from starlette.testclient import TestClient
+
+    from catalog import Catalog
+    from catalog.web.app import create_app
+
+    monkeypatch.setenv("SYNTHCAT_KEY", "correct horse battery staple 42")
+    monkeypatch.delenv("SYNTHCAT_KEY_FILE", raising=False)
+    with Catalog.create(catalog_dir, encrypt=True) as cat:
+        cat.add_records("secret", [{"id": "s1", "text": "a note for the encrypted catalog"}], id_field="id",
+                        embed=False)
+    with TestClient(create_app(catalog_dir), base_url="http://127.0.0.1") as client:  # with its key: it works
+        assert client.get("/api/records/1").json()["record"]["external_id"] == "s1"
+    monkeypatch.delenv("SYNTHCAT_KEY")
+    refused = invoke("serve", "--port", str(free_port()))
+    assert refused.exit_code == 1 and "SYNTHCAT_KEY" in refused.output and "Traceback" not in refused.output

@@ -41,3 +41,19 @@ MINHASH_NGRAM = 3
 MINHASH_UNIT = "word"
 SEMANTIC_THRESHOLD = 0.92
 SEMANTIC_K = 10
+
+# Decontamination (issue 19; reasoning in catalog/dedup/decontaminate.py and eval_index.py, figures in
+# benchmarks/RESULTS.md "Decontamination and pair-aware dedup").
+DECONTAM_NGRAM = 13
+DECONTAM_MIN_NGRAM = 8
+DECONTAM_MIN_WORDS = 10
+DECONTAM_MAX_EVAL_FREQUENCY = 10
+DECONTAM_CUT_WINDOW = 200
+DECONTAM_MAX_PIECES = 10
+DECONTAM_MIN_PIECE_CHARS = 200
+
+# Pair dedup (issue 19; catalog/dedup/fields.py, benchmarks/pair_dedup.py): pairs are compared on prompt
+# AND response by default; once the prompts are duplicates (thresholds above), the responses only
+# need to say the same thing: word-3-gram Jaccard >= 0.3 or cosine >= 0.8.
+PAIR_RESPONSE_MINHASH_THRESHOLD = 0.3
+PAIR_RESPONSE_SEMANTIC_THRESHOLD = 0.8

@@ -50,9 +50,9 @@ class SharedCatalog:
         if self._cat is None:
             from catalog.api import Catalog
 
-            # Every open goes through Catalog.open, the one place a catalog is checked before use:
-            # when catalogs can be encrypted, an encrypted one opened without its key is refused
-            # there, so `serve` (which opens once before it binds its port) refuses to start.
+            # Every open goes through Catalog.open, the one place a catalog is checked before use: an
+            # encrypted catalog needs its key (SYNTHCAT_KEY or SYNTHCAT_KEY_FILE) and is refused there
+            # without it, so `serve` (which opens once before it binds its port) refuses to start.
             self._cat = Catalog.open(self.directory, read_only=True)
         return self._cat
 

@@ -1,8 +1,8 @@
 """Run the web app with uvicorn: open and check the catalog first, then bind the port.
 
 The catalog is opened (read-only) before the port is bound, so a missing, busy or unreadable
-catalog -- and, once catalogs can be encrypted, one whose key is missing -- stops ``serve`` with one
-error line instead of serving error pages.
+catalog -- or an encrypted one whose key (``SYNTHCAT_KEY``/``SYNTHCAT_KEY_FILE``) is missing or
+wrong -- stops ``serve`` with one error line instead of serving error pages.
 """
 
 from __future__ import annotations

@@ -152,3 +152,44 @@ def test_demo_seed_set_planted_copies_all_go(cat):
         assert copy in removed or original in removed, (original, copy)
     # The planted near-misses differ only in a plan name and price (word 3-gram Jaccard ~0.75):
     # lexical and embedding stages cannot tell them from copies, so they are not asserted here.
+
+
+SHARED_REPLY = "Thanks for flagging this. The second payment was a collection error and we have reversed it."
+
+
+def test_pairs_are_compared_on_prompt_and_reply_by_default(cat):
+    rows = [{"prompt": "I was charged twice for my broadband this month.", "response": SHARED_REPLY},
+            {"prompt": "Why are there two direct debits from you on my statement?", "response": SHARED_REPLY},
+            {"prompt": "i was charged twice for my broadband this month!!", "response": SHARED_REPLY},
+            {"prompt": "I was charged twice for my broadband this month.", "response": "Please send a screenshot."}]
+    cat.add_records("pairs", rows, embed=False)
+    ids = [r.record_id for r in cat.records("pairs")]
+    default = cat.dedup("pairs", semantic=False, dry_run=True)
+    assert default.parameters["on"] == "both"
+    # the near-copy goes; another question with the same canned reply stays; the same question with
+    # a different answer stays too
+    assert [r.record_id for e in default.examples for r in e.remove] == [ids[2]]
+    whole = cat.dedup("pairs", semantic=False, dry_run=True, on="text")
+    assert {r.record_id for e in whole.examples for r in e.remove} >= {ids[2]}
+    by_prompt = cat.dedup("pairs", semantic=False, dry_run=True, on="prompt")
+    assert {r.record_id for e in by_prompt.examples for r in e.remove} == {ids[2], ids[3]}
+    run = cat.dedup("pairs", semantic=False)
+    assert cat.dedup_runs()[-1].parameters["on"] == "both" and run.removed == 1
+
+
+def test_conversations_default_to_their_user_turns_and_kinds_do_not_mix(cat):
+    def convo(user, reply):
+        return {"messages": [{"role": "user", "content": user}, {"role": "assistant", "content": reply}]}
+
+    cat.add_records("chats", [convo("How do I reset my router to factory settings?", "Hold the pin for 10 s."),
+                              convo("How do I reset my router to factory settings?", "Use the app's reset."),
+                              convo("Is there an outage in Leeds today?", "Hold the pin for 10 s.")], embed=False)
+    report = cat.dedup("chats", semantic=False, dry_run=True)
+    assert report.parameters["on"] == "user_turns" and report.removed == 1
+    cat.add_records("notes", [{"text": "How do I reset my router to factory settings?"}], embed=False)
+    with pytest.raises(BadInput, match="several kinds"):
+        cat.dedup(["chats", "notes"], on="first_user")
+    assert cat.dedup(["chats", "notes"], semantic=False, dry_run=True).parameters["on"] == "text"
+    with pytest.raises(BadInput, match="does not fit pairs"):
+        cat.add_records("p", [{"prompt": "a question here", "response": "an answer here"}], embed=False)
+        cat.dedup("p", on="user_turns")

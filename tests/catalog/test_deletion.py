@@ -16,7 +16,7 @@ from generators.text import jobs as jobstore
 from tests.conftest import SUPPORT_PAIRS, write_jsonl
 
 NAME = "zz-doomed-seed"
-RECORD_COLUMNS = {"record_id", "source_record_id", "duplicate_of", "matched"}
+RECORD_COLUMNS = {"record_id", "source_record_id", "duplicate_of", "matched", "copy_record_id"}
 DATASET_COLUMNS = {"dataset_id", "synthetic_id", "real_id", "holdout_id", "dataset_ids", "against_ids"}
 
 
@@ -60,9 +60,16 @@ def test_every_reference_column_is_handled_by_the_deletion_rule(cat):
     assert referencing <= handled, f"columns the deletion rule does not handle: {sorted(referencing - handled)}"
 
 
+def _people_csv(tmp_path):
+    path = tmp_path / "people.csv"
+    pd.DataFrame({"age": [31, 45], "contact": ["bob@example.org", "none"]}).to_csv(path, index=False)
+    return path
+
+
 @pytest.mark.slow
 def test_deleting_a_dataset_leaves_no_mention_of_it_anywhere(cat, tmp_path):
     seed_rows = [dict(p, id=f"{p['id']}-{n}") for n in range(2) for p in SUPPORT_PAIRS]
+    seed_rows.append({"id": "pii", "prompt": "Reach me at jane.doe@example.com", "response": "We will write."})
     cat.import_file(write_jsonl(tmp_path / "seed.jsonl", seed_rows), NAME, id_field="id")
     gen_rows = [{"prompt": p["prompt"], "response": p["response"]} for p in SUPPORT_PAIRS[:3]] + \
         [{"prompt": "Does the Beam plan include a static IP address?", "response": "Yes, one static IPv4."}]
@@ -70,7 +77,9 @@ def test_deleting_a_dataset_leaves_no_mention_of_it_anywhere(cat, tmp_path):
     cat.dedup(NAME, semantic=False, into="clean")                      # a child with lineage
     cat.dedup("gen", against=[NAME], semantic=False)                   # a run that used it as reference
     cat.evaluate("gen", NAME)                                          # an evaluation naming it
-    cat.add_table("people", pd.DataFrame({"age": [31, 45]}))
+    cat.decontaminate("gen", NAME, mode="flag")                        # its records as an evaluation set
+    cat.decontaminate(NAME, "gen", mode="flag")                        # its own records flagged
+    cat.import_file(_people_csv(tmp_path), "people")  # a table whose scan found an email
     with cat.transaction():
         jobstore.insert_job(cat, jobstore.Job(job_id="gen-test", dataset=NAME, parameters={}, target=1))
     doomed = cat.dataset(NAME)
@@ -93,6 +102,12 @@ def test_deleting_a_dataset_leaves_no_mention_of_it_anywhere(cat, tmp_path):
     assert cat.undo_dedup(runs[0].run_id).restored == gen_removed
     assert cat.dataset("clean").row_count == survivors and cat.dataset("clean").parents == []
     assert cat.table("people")["age"].tolist() == [31, 45]
+    findings = "SELECT count(*) FROM pii_findings f JOIN pii_scans s USING (scan_id) WHERE s.dataset_id = ?"
+    people = cat.dataset("people").dataset_id
+    assert cat.con.execute(findings, [people]).fetchone()[0] == 1  # the table's own finding stays
+    cat.delete("people")
+    assert _mentions(cat, "people", people, []) == []
+    assert cat.con.execute(findings, [people]).fetchone()[0] == 0
     # ids are never handed out again, so nothing left over can point at a newcomer
     cat.add_records(NAME, [{"text": "a new dataset under the old name"}], embed=False)
     newcomer = cat.dataset(NAME)

@@ -240,3 +240,37 @@ def test_a_foreign_parquet_directory_imports_as_a_table_or_as_text(cat, tmp_path
     assert pairs.kind == "pairs" and pairs.origin == "real"
     assert [r.fields for r in cat.records("as-pairs")] == [{"question": "why?", "answer": "because"},
                                                             {"question": "how?", "answer": "like this"}]
+
+
+EVAL_SENTENCE = "the quick brown fox jumps over the lazy dog near the old river bank at dawn"
+
+
+def test_card_shows_decontamination_runs_and_redaction(cat, tmp_path):
+    rows = [{"id": "a", "text": f"Intro words first. {EVAL_SENTENCE}. And more words after it."},
+            {"id": "b", "text": "Write to jane.doe@example.com about the refund for order 4411."},
+            {"id": "c", "text": "A clean note about routers and their firmware updates."}]
+    cat.add_records("train", rows, id_field="id", embed=False)
+    cat.add_records("bench", [{"id": "q1", "text": EVAL_SENTENCE}], id_field="id", embed=False)
+    report = cat.decontaminate("train", "bench", mode="drop")
+    assert report.contaminated == 1
+    result = cat.export("train", tmp_path / "hf", format="hf", redact_pii=True)
+    assert result.rows == 2  # the contaminated record was dropped
+    text = (tmp_path / "hf" / "README.md").read_text()
+    assert "## Decontamination" in text and "| bench | 1 |" in text
+    assert "## Deduplication" not in text  # a decontamination run is not listed as a dedup run
+    assert "## Personal data" in text and "email: 1" in text
+    loaded = load_rows(tmp_path / "hf", tmp_path / "cache")
+    assert "[EMAIL]" in loaded[0]["text"] and "jane.doe" not in json.dumps(loaded)
+    kept = next(r for r in cat.records("train") if r.external_id == "b")
+    assert "jane.doe@example.com" in kept.fields["text"]  # the catalog keeps what it holds
+
+
+def test_import_runs_the_pii_guard(cat, tmp_path):
+    cat.add_records("mails", [{"id": "m", "text": "Mail jane.doe@example.com today."}], id_field="id",
+                    embed=False, pii="off")
+    cat.export("mails", tmp_path / "hf", format="hf")
+    with pytest.raises(BadInput):
+        cat.import_file(tmp_path / "hf", "mails-back", pii="refuse", embed=False)
+    assert not cat.has_dataset("mails-back")
+    redacted = cat.import_file(tmp_path / "hf", "mails-back", pii="redact", embed=False)
+    assert redacted.pii is not None and "[EMAIL]" in next(cat.records("mails-back")).text
