@@ -919,7 +919,8 @@ def serve_cmd(
     allow_writes: Annotated[bool, typer.Option(
         "--allow-writes", help="Allow undoing dedup runs from the browser (each POST needs the token).")] = False,
     idle_seconds: Annotated[float, typer.Option(
-        help="Let go of the catalog after this many idle seconds, so other commands can write to it.")] = 10.0,
+        help="Let go of the catalog after this many idle seconds, so other commands can write to it (0: hold it).")]
+    = 10.0,
 ) -> None:
     """Browse the catalog in a local web app: datasets, records, lineage, search, dedup runs, evaluations.
 

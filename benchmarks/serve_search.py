@@ -49,11 +49,11 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(catalog: Path, port: int) -> subprocess.Popen:
+def start_server(catalog: Path, port: int, threads: int | None = None) -> subprocess.Popen:
     command = [sys.executable, "-c", "from cli import app; app()", "--catalog", str(catalog), "serve", "--port",
                str(port), "--idle-seconds", "0"]
-    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                            env={**os.environ, "HF_HUB_OFFLINE": "1"})
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **({"OMP_NUM_THREADS": str(threads)} if threads else {})}
+    proc = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -85,14 +85,19 @@ def main() -> None:
     parser.add_argument("--n", type=int, default=100, help="queries to use")
     parser.add_argument("--k", type=int, default=10)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--threads", type=int, help="torch/OpenMP threads on both sides (default: each process's "
+                        "own default). On a loaded 2-core machine 2 threads can make one query embedding 10x slower "
+                        "through spin-waiting, so compare both sides at the same setting")
     args = parser.parse_args()
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if args.threads:
+        os.environ["OMP_NUM_THREADS"] = str(args.threads)
     sys.path.insert(0, str(ROOT))
     from catalog import Catalog
 
     queries = read_queries(args.queries, args.n)
     port = free_port()
-    server = start_server(args.catalog, port)
+    server = start_server(args.catalog, port, args.threads)
     direct_times: list[float] = []
     web_times: list[float] = []
     same = 0
@@ -118,6 +123,9 @@ def main() -> None:
 
         with Catalog.open(args.catalog, read_only=True) as cat:
             searcher = cat.searcher(mode="hybrid")
+            import torch
+
+            threads = torch.get_num_threads()
             reconnect()
             for query in queries[:5]:  # warm both sides
                 searcher.run([query], args.k, True)
@@ -146,7 +154,8 @@ def main() -> None:
     direct, through_web = summary(direct_times), summary(web_times)
     print(json.dumps({
         "benchmark": "serve_search", "catalog": str(args.catalog), "queries": len(queries), "rounds": args.rounds,
-        "k": args.k, "mode": "hybrid", "direct_searcher": direct, "web_api_search": through_web,
+        "k": args.k, "mode": "hybrid", "torch_threads": threads, "direct_searcher": direct,
+        "web_api_search": through_web,
         "p50_ratio_web_over_direct": round(through_web["p50_ms"] / direct["p50_ms"], 3),
         "same_top_k_share": round(same / compared, 4) if compared else None,
         "python": platform.python_version(), "cpus": os.cpu_count(),
