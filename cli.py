@@ -247,9 +247,11 @@ def init_cmd(directory: Annotated[Path | None, typer.Argument(help="Where to mak
 @app.command("import")
 @handles_errors
 def import_cmd(
-    path: Annotated[Path, typer.Argument(help="JSONL (.jsonl/.jsonl.gz), JSON array, CSV, TSV or Parquet.")],
+    path: Annotated[Path, typer.Argument(
+        help="JSONL (.jsonl/.jsonl.gz), JSON array, CSV, TSV or Parquet; or a Hugging Face dataset directory.")],
     dataset: Annotated[str, typer.Option("--dataset", "-d", help="Name of the new dataset.")],
-    origin: Annotated[str, typer.Option(help="real or synthetic.")] = "real",
+    origin: Annotated[str | None, typer.Option(
+        help="real or synthetic (default real; a directory exported with --format hf keeps its own).")] = None,
     kind: Annotated[str | None, typer.Option(help="text, pairs, conversations or table (default: detect).")]
     = None,
     text_fields: Annotated[list[str] | None, typer.Option(
@@ -261,7 +263,8 @@ def import_cmd(
     id_field: Annotated[str | None, typer.Option(help="Field (or column) with the file's own record ids.")] = None,
     quality_field: Annotated[str | None, typer.Option(help="Numeric field to store as quality score.")]
     = None,
-    format: Annotated[str | None, typer.Option("--format", help="Override the format the extension implies.")]
+    format: Annotated[str | None, typer.Option(
+        "--format", help="Override the format the extension implies (hf: a Hugging Face dataset directory).")]
     = None,
     description: Annotated[str | None, typer.Option(help="What the dataset is.")] = None,
     tags: Annotated[list[str] | None, typer.Option("--tag", help="Tag (repeatable).")] = None,
@@ -307,22 +310,31 @@ def import_cmd(
 @handles_errors
 def export_cmd(
     name: Annotated[str, typer.Argument(help="Dataset to export.")],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output file: .jsonl, .csv or .parquet.")],
+    out: Annotated[Path, typer.Option(
+        "--out", "-o", help="Output file: .jsonl, .csv or .parquet (a directory for --format hf).")],
     format: Annotated[str | None, typer.Option(
-        "--format", help="jsonl, csv, parquet, or chat (chat-message JSONL for fine-tuning).")] = None,
+        "--format", help="jsonl, csv, parquet, chat (chat-message JSONL for fine-tuning), or hf (a Hugging Face "
+                         "dataset directory: Parquet shards and a README.md card).")] = None,
     include_removed: Annotated[bool, typer.Option(help="Also export records removed by dedup.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Replace the file (and its sidecar) if it exists.")]
-    = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the file (and its sidecar), or an earlier hf export, if it exists.")] = False,
     redact_pii: Annotated[bool, typer.Option(
         "--redact-pii", help="Replace personal data with placeholders like [EMAIL] in the exported file.")] = False,
+    license: Annotated[str | None, typer.Option(help="hf: the license for the card, e.g. cc-by-4.0.")] = None,
+    language: Annotated[list[str] | None, typer.Option(
+        "--language", help="hf: a language of the rows for the card, e.g. en (repeatable).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
-    """Export a dataset, with a FILE.meta.json sidecar (metadata, origin, lineage, hashes)."""
+    """Export a dataset, with a FILE.meta.json sidecar (metadata, origin, lineage, hashes), or as a
+    Hugging Face dataset directory with --format hf."""
     with open_catalog(write=False) as cat:
         result = cat.export(name, out, format=format, include_removed=include_removed, force=force,
-                            redact_pii=redact_pii)
+                            redact_pii=redact_pii, license=license, language=language or ())
     if as_json:
         print_json(result)
+    elif result.format == "hf":
+        console.print(f"wrote {result.rows} rows of '{name}' ({result.origin}) to {result.out}/ as a Hugging Face "
+                      f"dataset: {len(result.shards)} Parquet file(s) under data/ and the card README.md")
     else:
         console.print(f"wrote {result.rows} rows of '{name}' ({result.origin}) to {result.out} "
                   f"[{result.format}]; metadata in {result.sidecar}")
@@ -976,6 +988,43 @@ def evaluate_cmd(
         console.print(f"report: {result.report}")
     if result.evaluation_id:
         console.print(f"stored as evaluation {result.evaluation_id} (see: synthcat show {synthetic})")
+
+
+# ------------------------------------------------------------------------------------- serve
+
+
+@app.command("serve")
+@handles_errors
+def serve_cmd(
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    host: Annotated[str, typer.Option(
+        help="Address to listen on. Anything but 127.0.0.1/localhost lets other machines read the catalog.")]
+    = "127.0.0.1",
+    allow_writes: Annotated[bool, typer.Option(
+        "--allow-writes", help="Allow undoing dedup runs from the browser (each POST needs the token).")] = False,
+    idle_seconds: Annotated[float, typer.Option(
+        help="Let go of the catalog after this many idle seconds, so other commands can write to it (0: hold it).")]
+    = 10.0,
+) -> None:
+    """Browse the catalog in a local web app: datasets, records, lineage, search, dedup runs, evaluations.
+
+    Read-only unless --allow-writes; the write token is $SYNTHCAT_SERVE_TOKEN or a new random one, printed here.
+    """
+    from catalog.location import resolve_catalog_dir
+    from catalog.web.serve import serve
+
+    def announce(plan) -> None:
+        console.print(f"serving {resolve_catalog_dir(state.catalog)} at {plan.url} "
+                      f"({'writes allowed' if plan.allow_writes else 'read-only'}); Ctrl-C stops")
+        if not plan.loopback:
+            err.print(f"warning: listening on {host}: anyone who can reach this address can read the catalog",
+                      style="yellow")
+        if plan.allow_writes:
+            source = "from $SYNTHCAT_SERVE_TOKEN" if plan.token_from_env else plan.token
+            console.print(f"write token (paste it into an undo form): {source}")
+
+    serve(state.catalog, host=host, port=port, allow_writes=allow_writes, idle_seconds=idle_seconds,
+          announce=announce)
 
 
 # -------------------------------------------------------------------------------------- demo

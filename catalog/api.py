@@ -33,6 +33,7 @@ from catalog.results import (
     DeleteResult,
     EmbedResult,
     Evaluation,
+    EvaluationSummary,
     ExportResult,
     ImportResult,
     IndexStatus,
@@ -46,6 +47,7 @@ from catalog.store import CatalogStore
 if TYPE_CHECKING:
     import pandas as pd
 
+    from catalog.results import DedupClusterPage, RecordPage, RecordRemoval, TablePage
     from catalog.search.api import Hit, Searcher
 
 
@@ -118,8 +120,47 @@ class Catalog(CatalogStore):
 
         return run_sql(self, query, limit=limit)
 
+    # ------------------------------------------------------------------------------ browsing
+    def records_page(self, name: str, *, page: int = 1, size: int = 50, status: str | None = None,
+                     include_removed: bool = False) -> RecordPage:
+        """Page ``page`` (1-based, ``size`` a page) of text dataset ``name``'s records in id order,
+        with the total and page count; a page past the last is a :class:`BadInput`."""
+        from catalog.browsing import records_page
+
+        return records_page(self, name, page=page, size=size, status=status, include_removed=include_removed)
+
+    def table_page(self, name: str, *, page: int = 1, size: int = 50) -> TablePage:
+        """Page ``page`` of table dataset ``name``'s rows (values as JSON data) with its columns."""
+        from catalog.browsing import table_page
+
+        return table_page(self, name, page=page, size=size)
+
+    def record_removals(self, record_id: int) -> list[RecordRemoval]:
+        """The dedup runs that removed record ``record_id`` (stage, cluster, what it duplicates)."""
+        from catalog.browsing import record_removals
+
+        return record_removals(self, record_id)
+
+    def dedup_clusters(self, run_id: int, *, page: int = 1, size: int = 20) -> DedupClusterPage:
+        """Dedup run ``run_id`` with a page of its clusters: the record kept beside those removed."""
+        from catalog.browsing import dedup_clusters
+
+        return dedup_clusters(self, run_id, page=page, size=size)
+
+    def evaluations(self) -> list[EvaluationSummary]:
+        """Every stored evaluation with its headline figures, oldest first."""
+        from catalog.browsing import list_evaluations
+
+        return list_evaluations(self)
+
+    def evaluation(self, evaluation_id: int) -> Evaluation:
+        """A stored evaluation with every score it produced."""
+        from catalog.browsing import stored_evaluation
+
+        return stored_evaluation(self, evaluation_id)
+
     # ------------------------------------------------------------------------------- writing
-    def import_file(self, path: str | os.PathLike, dataset: str, *, origin: str = "real", kind: str | None = None,
+    def import_file(self, path: str | os.PathLike, dataset: str, *, origin: str | None = None, kind: str | None = None,
                     format: str | None = None, text_fields: Sequence[str] | None = None,
                     prompt_field: str | None = None, response_field: str | None = None,
                     messages_field: str | None = None, id_field: str | None = None,
@@ -131,13 +172,26 @@ class Catalog(CatalogStore):
         Text-like records (``kind`` text, pairs or conversations; detected from the fields when not
         given) are embedded unless ``embed=False``; CSV/Parquet files become typed tables unless a
         text option is given. All or nothing, unless ``skip_bad`` names a file for rejected rows
-        (``force`` replaces an existing one). ``pii`` guards against personal data: ``"warn"``
-        records what it finds, ``"redact"`` replaces it with placeholders such as ``[EMAIL]``,
-        ``"refuse"`` stops the import, ``"off"`` skips the scan (see :mod:`catalog.pii_guard`).
+        (``force`` replaces an existing one). ``origin`` is ``real`` unless given. ``pii`` guards
+        against personal data: ``"warn"`` records what it finds, ``"redact"`` replaces it with
+        placeholders such as ``[EMAIL]``, ``"refuse"`` stops the import, ``"off"`` skips the scan (see
+        :mod:`catalog.pii_guard`).
+
+        A directory (or ``format="hf"``) is read as a Hugging Face dataset: Parquet shards and a
+        ``README.md`` card; a card written by ``export(..., format="hf")`` restores kind, fields, ids,
+        origin, description and tags (see :func:`catalog.hf_dataset.import_hf`).
         """
+        if format == "hf" or os.path.isdir(path):
+            from catalog.hf_dataset import import_hf
+
+            return import_hf(self, path, dataset, origin=origin, kind=kind, text_fields=list(text_fields or []),
+                             prompt_field=prompt_field, response_field=response_field, messages_field=messages_field,
+                             id_field=id_field, quality_field=quality_field, description=description, tags=tags,
+                             embed=embed, embedder=embedder, skip_bad=skip_bad, force=force, pii=pii,
+                             progress=progress)
         from catalog.importer import import_file
 
-        return import_file(self, path, dataset, origin=origin, kind=kind, fmt=format, progress=progress,
+        return import_file(self, path, dataset, origin=origin or "real", kind=kind, fmt=format, progress=progress,
                            text_fields=list(text_fields) if text_fields else None, prompt_field=prompt_field,
                            response_field=response_field, messages_field=messages_field, id_field=id_field,
                            quality_field=quality_field, description=description, tags=tuple(tags), embed=embed,
@@ -194,11 +248,23 @@ class Catalog(CatalogStore):
 
     def export(self, dataset: str, out: str | os.PathLike, *, format: str | None = None,
                include_removed: bool = False, sidecar: bool = True, force: bool = False,
-               redact_pii: bool = False) -> ExportResult:
+               redact_pii: bool = False, license: str | None = None, language: Sequence[str] = ()) -> ExportResult:
         """Write a dataset to ``out`` (.jsonl, .csv, .parquet, or ``format="chat"`` messages) with a
         ``.meta.json`` sidecar. Never inside the catalog; an existing file only with ``force``.
         ``redact_pii`` replaces personal data with placeholders in the written file (the catalog
-        keeps what it holds) and counts what it replaced in the sidecar."""
+        keeps what it holds) and counts what it replaced in the sidecar.
+
+        ``format="hf"`` writes a Hugging Face dataset directory instead: Parquet shards under
+        ``data/`` and a ``README.md`` card generated from the catalog, with ``license`` and
+        ``language`` in its metadata (an :class:`HfExportResult`; see :mod:`catalog.hf_dataset`).
+        """
+        if format == "hf":
+            from catalog.hf_dataset import export_hf
+
+            return export_hf(self, dataset, out, include_removed=include_removed, license=license,
+                             language=language, force=force, redact_pii=redact_pii)
+        if license is not None or language:
+            raise BadInput("`license` and `language` go into the dataset card of format hf")
         from catalog.exporter import export_dataset
 
         return export_dataset(self, dataset, out, fmt=format, include_removed=include_removed, sidecar=sidecar,

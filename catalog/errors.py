@@ -64,3 +64,7 @@ class EmbedderMismatch(SynthcatError):
 
 class MissingDependency(SynthcatError):
     """An optional component is not installed; the message carries the install command."""
+
+
+class UnknownItem(SynthcatError):
+    """A record, dedup run or evaluation id that the catalog does not hold."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
-from catalog.errors import BadInput, SynthcatError
+from catalog.errors import BadInput, UnknownItem
 from catalog.results import (
     ColumnInfo,
     DatasetInfo,
@@ -73,7 +73,7 @@ def get_record(cat: CatalogStore, record_id: int) -> Record:
     row = cat.con.execute(f"SELECT {_RECORD_COLUMNS} FROM records r JOIN datasets d USING (dataset_id) "
                           "WHERE r.record_id = ?", [int(record_id)]).fetchone()
     if row is None:
-        raise SynthcatError(f"no record with id {record_id}")
+        raise UnknownItem(f"no record with id {record_id}")
     return _record(row)
 
 

@@ -381,3 +381,89 @@ class Evaluation(Result):
     def to_dict(self) -> dict:
         return {**jsonable(self.results), "kind": self.kind, "datasets": self.datasets,
                 "headline": jsonable(self.headline), "evaluation_id": self.evaluation_id, "report": self.report}
+
+
+# ----------------------------------------------------------------- browsing (pages, clusters)
+
+
+@dataclasses.dataclass
+class RecordPage(Result):
+    """One page of a text dataset's records, in id order: page ``page`` of ``pages`` (``size`` a page),
+    ``total`` records with the requested status."""
+
+    dataset: str
+    page: int
+    size: int
+    total: int
+    pages: int
+    records: list[Record]
+
+
+@dataclasses.dataclass
+class TablePage(Result):
+    """One page of a table dataset's rows (values as JSON: dates and times as ISO text)."""
+
+    dataset: str
+    page: int
+    size: int
+    total: int
+    pages: int
+    columns: list[ColumnInfo]
+    rows: list[dict]
+
+
+@dataclasses.dataclass
+class RecordRemoval(Result):
+    """A dedup run that removed a record: its stage, cluster, the kept record it duplicates, the
+    record it matched and the score; ``undone`` when the run was undone since."""
+
+    run_id: int
+    stage: str
+    cluster: int
+    duplicate_of: int | None
+    matched: int | None
+    score: float | None
+    undone: bool
+
+
+@dataclasses.dataclass
+class ClusterMember(Result):
+    """A record of a dedup cluster; ``stage``, ``score`` and ``matched`` are set for removed ones."""
+
+    record_id: int
+    external_id: str | None
+    dataset: str
+    text: str
+    stage: str | None = None
+    score: float | None = None
+    matched: int | None = None
+
+
+@dataclasses.dataclass
+class DedupCluster(Result):
+    """One cluster of a dedup run: the record kept and the records removed as its duplicates."""
+
+    cluster: int
+    kept: ClusterMember | None
+    removed: list[ClusterMember]
+
+
+@dataclasses.dataclass
+class DedupClusterPage(Result):
+    """A dedup run with one page of its clusters (in cluster order)."""
+
+    run: DedupRun
+    page: int
+    size: int
+    total: int
+    pages: int
+    clusters: list[DedupCluster]
+
+
+@dataclasses.dataclass
+class HfExportResult(ExportResult):
+    """A Hugging Face export: ``out`` is a directory with Parquet ``shards`` under ``data/`` and the
+    dataset ``card`` (README.md)."""
+
+    shards: list[str] = dataclasses.field(default_factory=list)
+    card: str | None = None

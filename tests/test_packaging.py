@@ -31,7 +31,8 @@ def test_installed_wheel_runs_the_demo_from_an_empty_directory(tmp_path):
     assert built.returncode == 0, built.stderr[-2000:]
     (wheel,) = wheels.glob("synthcat-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    assert {"cli.py", "synthcat_demo.py", "synthcat_demo_data/demo_pairs.jsonl",
+    assert {"cli.py", "synthcat_demo.py", "synthcat_demo_data/demo_pairs.jsonl", "catalog/web/templates/base.html",
+            "catalog/web/static/style.css", "catalog/web/static/app.js",
             "synthcat_demo_data/demo_customers.csv", "synthcat_demo_data/demo_pairs_duplicates.json"} <= names
 
     venv = tmp_path / "venv"
