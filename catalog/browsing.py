@@ -64,13 +64,13 @@ def records_page(cat: CatalogStore, name: str, *, page: int = 1, size: int = 50,
         raise BadInput(f"dataset '{name}' is a table: read it with `table_page`", param="name")
     if status is not None and status not in STATUSES:
         raise BadInput(f"unknown status {status!r}: choose {', '.join(STATUSES)}", param="status")
-    where, params = "r.dataset_id = ?", [ds.dataset_id]
+    where, params = "r.dataset_id = ?", [ds.dataset_id]  # type: tuple[str, list[object]]
     if status is not None:
         where += " AND r.status = ?"
         params.append(status)
     elif not include_removed:
         where += " AND r.status = 'active'"
-    total = int(cat.con.execute(f"SELECT count(*) FROM records r WHERE {where}", params).fetchone()[0])
+    total = int(cat.scalar(f"SELECT count(*) FROM records r WHERE {where}", params))
     pages = _pages(total, page, size)
     rows = cat.con.execute(
         f"SELECT {_RECORD_COLUMNS} FROM records r JOIN datasets d USING (dataset_id) WHERE {where} "
@@ -110,7 +110,7 @@ def table_page(cat: CatalogStore, name: str, *, page: int = 1, size: int = 50) -
         raise BadInput(f"dataset '{name}' holds {ds.kind} records: read it with `records_page`", param="name")
     table = '"' + str(ds.table_name).replace('"', '""') + '"'
     columns = [ColumnInfo(c, t) for c, t, *_ in cat.con.execute(f"DESCRIBE {table}").fetchall()]
-    total = int(cat.con.execute(f"SELECT count(*) FROM {table}").fetchone()[0])
+    total = int(cat.scalar(f"SELECT count(*) FROM {table}"))
     pages = _pages(total, page, size)
     cursor = cat.con.execute(f"SELECT * FROM {table} ORDER BY rowid LIMIT ? OFFSET ?", [size, (page - 1) * size])
     names = [c.name for c in columns]
@@ -139,8 +139,7 @@ def dedup_clusters(cat: CatalogStore, run_id: int, *, page: int = 1, size: int =
     runs = [r for r in list_runs(cat) if r.run_id == run_id]
     if not runs:
         raise UnknownItem(f"unknown dedup run {run_id} (see: synthcat dedup-runs list)")
-    total = int(cat.con.execute("SELECT count(DISTINCT cluster) FROM dedup_removals WHERE run_id = ?",
-                                [run_id]).fetchone()[0])
+    total = int(cat.scalar("SELECT count(DISTINCT cluster) FROM dedup_removals WHERE run_id = ?", [run_id]))
     pages = _pages(total, page, size)
     rows = cat.con.execute(
         "WITH page AS (SELECT DISTINCT cluster FROM dedup_removals WHERE run_id = ? ORDER BY cluster LIMIT ? OFFSET ?) "

@@ -17,6 +17,7 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,7 @@ class OnnxInt8Embedder(Embedder):
         self._cache_root = cache_root
         self._session = None
         self._pool: ThreadPoolExecutor | None = None
-        self._tokenizer = None
+        self._tokenizer: Any = None  # a tokenizers.Tokenizer once loaded
         self._tokenized: dict[str, list[int]] = {}  # ids of the texts being embedded, see _batches
         self._dimension: int | None = None
         self.model_dir: Path | None = None  # the cache entry in use, once loaded

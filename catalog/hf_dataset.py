@@ -472,8 +472,8 @@ def import_hf(cat, directory: str | os.PathLike, dataset: str, *, origin: str | 
     parameters = {"imported_from": {"dataset": block.get("dataset"), "parents": block.get("parents") or [],
                                     "created_at": block.get("created_at"),
                                     "parameters": block.get("parameters") or {}}} if block else {}
-    provenance = {"generator": block.get("generator"), "parameters": parameters, "model": block.get("model"),
-                  "seed": block.get("seed")}
+    provenance: dict[str, Any] = {"generator": block.get("generator"), "parameters": parameters,
+                                  "model": block.get("model"), "seed": block.get("seed")}
     if kind == "table":
         for value, param in ((id_field, "id_field"), (quality_field, "quality_field"), (skip_bad, "skip_bad")):
             if value:
@@ -485,7 +485,7 @@ def import_hf(cat, directory: str | os.PathLike, dataset: str, *, origin: str | 
     from catalog.readers import object_chunks
 
     same_kind = kind == mapping.get("kind")
-    options = dict(
+    options: dict[str, Any] = dict(
         text_fields=text_fields or (mapping.get("text_fields") if same_kind else None),
         prompt_field=prompt_field or (mapping.get("prompt_field") if same_kind else None),
         response_field=response_field or (mapping.get("response_field") if same_kind else None),

@@ -14,7 +14,7 @@ import re
 import tempfile
 from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -71,7 +71,7 @@ class VectorIndex:
         self.index_path = catalog.vectors_dir / f"{slug}.faiss"
         self.manifest_path = catalog.vectors_dir / f"{slug}.json"
         self._index = None
-        self._cached_selector = None
+        self._cached_selector: tuple[np.ndarray, Any] | None = None
 
     @property
     def flat_max(self) -> int:

@@ -162,7 +162,7 @@ def _scan_batch(chunk: list[str], first: int, index: EvalIndex) -> list[tuple[np
     """Verified hits of one batch of texts (numbered from ``first``)."""
     ngrams = index.index
     vocab = index.vocabulary
-    out = []
+    out: list[tuple[np.ndarray, ...]] = []
     tokenised = batch_tokens_modes(chunk, index.modes)
     for m, mode in enumerate(index.modes):
         flat, offsets, _ = tokenised.pop(mode)
@@ -199,7 +199,7 @@ def scan(texts: Sequence[str], index: EvalIndex, *, batch_size: int = BATCH_TEXT
         with ThreadPoolExecutor(max_workers=workers) as pool:
             results = list(pool.map(run, starts))
     else:
-        results = map(run, starts)
+        results = [run(b0) for b0 in starts]
     rows = [row for batch in results for row in batch]
     if not rows:
         return tuple(np.empty(0, np.int64) for _ in HIT_COLUMNS)
@@ -265,7 +265,7 @@ def cut_text(text: str, spans: Sequence[tuple[int, int]], *, window: int = DECON
     non-blank characters, and ``reason`` says which.
     """
     n = len(text)
-    cuts = []
+    cuts: list[list[int]] = []
     for a, b in sorted(spans):
         a, b = max(0, a - window), min(n, b + window)
         while a > 0 and not text[a - 1].isspace():

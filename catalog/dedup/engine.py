@@ -243,6 +243,7 @@ def find_duplicates(items: Sequence[DedupItem], *, exact: bool = True, minhash: 
             if vectors is not None:
                 vecs, cand = vectors, active
             else:
+                assert embed is not None  # refused above: the semantic stage needs vectors or embed
                 vecs = np.asarray(embed([texts[a] for a in active]))
                 if vecs.ndim != 2 or vecs.shape[0] != len(active):
                     raise BadInput(f"embed returned shape {vecs.shape} for {len(active)} texts",

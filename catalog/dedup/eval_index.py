@@ -148,6 +148,7 @@ def _windows(et: EvalTokens, values: np.ndarray, ngram: int, min_ngram: int, min
     wanted = {ngram} | {int(x) for x in np.unique(lens[short])} | {int(x) - 1 for x in np.unique(lens[edge])}
     parts = []
     for k, (pos, kk) in window_keys(et.flat, values, wanted).items():
+        assert pos is not None  # positions come back unless all_windows is asked for
         rec = np.searchsorted(et.starts, pos, side="right") - 1
         tpos = pos - et.starts[rec]
         whole = np.ones(len(kk), dtype=bool) if k == ngram else (tpos == 0) & (lens[rec] == k)
@@ -223,8 +224,8 @@ def build_eval_index(eval_sets: Sequence[EvalSet], *, ngram: int, min_ngram: int
             first = offsets[w.record[is_frequent]] + w.position[is_frequent]
             np.add.at(template, first, 1)
             np.add.at(template, first + w.length[is_frequent], -1)
-            template = np.cumsum(template[:-1]) > 0
-            content = _content_words(words, offsets, template, w)
+            in_frequent = np.cumsum(template[:-1]) > 0
+            content = _content_words(words, offsets, in_frequent, w)
             keep = ~is_frequent & np.where((w.length == ngram) | w.trimmed, content >= min_words, content >= min_ngram)
             parts.append((w.key[keep], w.record[keep], np.full(int(keep.sum()), m, np.int64),
                           w.position[keep], w.length[keep]))

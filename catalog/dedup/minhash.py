@@ -172,7 +172,7 @@ def signatures(sh: Shingles, *, num_perm: int = 128, seed: int = 1,
     return sig
 
 
-def _collision_probability(s: np.ndarray, b: int, r: int) -> np.ndarray:
+def _collision_probability(s: np.ndarray, b: int, r: int | np.ndarray) -> np.ndarray:
     return 1.0 - (1.0 - s ** r) ** b
 
 

@@ -123,7 +123,7 @@ def window_keys(ids: np.ndarray, values: np.ndarray, lengths: Iterable[int], *, 
         keys = prefix[k:] - prefix[:-k]
         keys *= down[:n - k + 1]
         keys += np.uint64((k * _LENGTH_SALT) & _MASK64)
-        if all_windows:
+        if bad_before is None:  # all_windows
             out[k] = (None, keys)
         else:
             pos = np.flatnonzero(bad_before[k:] == bad_before[:-k])

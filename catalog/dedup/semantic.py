@@ -28,6 +28,7 @@ faiss is imported inside the functions (heavy import, see DESIGN.md).
 from __future__ import annotations
 
 import time
+from typing import Any
 
 import numpy as np
 
@@ -137,7 +138,7 @@ def semantic_edges(vectors: np.ndarray, *, threshold: float, candidates: np.ndar
         nb = np.empty((len(queries), kk), dtype=np.int64)
         for start in range(0, len(queries), chunk):
             nb[start:start + chunk] = flat.search(x[queries[start:start + chunk]], kk)[1]
-        info = {"index": "IndexFlatIP"}
+        info: dict[str, Any] = {"index": "IndexFlatIP"}
     elif kind == "ivf":
         nb, info = _ivf_neighbours(x, queries, kk, threshold=threshold, nlist=nlist, nprobe=nprobe,
                                    reduce_dim=reduce_dim, seed=seed, chunk=chunk)
@@ -146,10 +147,10 @@ def semantic_edges(vectors: np.ndarray, *, threshold: float, candidates: np.ndar
     info.update(indexed=int(len(idx)), searched=int(len(queries)), k=int(kk))
     t_verify = time.perf_counter()
     rows = np.repeat(queries, kk)
-    nb = nb.ravel()
-    ok = (nb >= 0) & (nb != rows)
-    rows, nb = rows[ok], nb[ok]
-    lo, hi = np.minimum(rows, nb), np.maximum(rows, nb)
+    flat_nb = nb.ravel()
+    ok = (flat_nb >= 0) & (flat_nb != rows)
+    rows, nb_ok = rows[ok], flat_nb[ok]
+    lo, hi = np.minimum(rows, nb_ok), np.maximum(rows, nb_ok)
     key = np.unique(lo * len(idx) + hi)
     lo, hi = key // len(idx), key % len(idx)
     cos = np.empty(len(lo), dtype=np.float32)

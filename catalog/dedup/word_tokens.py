@@ -35,7 +35,7 @@ from __future__ import annotations
 import re
 import string
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -54,7 +54,7 @@ def _is_punct(ch: str) -> bool:
     return unicodedata.category(ch)[0] in "PS"
 
 
-class _UnicodeTable(dict):
+class _UnicodeTable(dict[int, str | None]):
     """``str.translate`` table for any code point, filled lazily: punctuation/symbol -> ``value``
     (a space, or ``None`` to delete), whitespace -> a plain space, anything else -> itself."""
 
@@ -69,8 +69,8 @@ class _UnicodeTable(dict):
         return out
 
 
-_UNICODE = {"space": _UnicodeTable(" "), "delete": _UnicodeTable(None)}
-_ASCII = {"space": _ASCII_SPACE, "delete": _ASCII_DELETE}
+_UNICODE: dict[str, Mapping[int, str | None]] = {"space": _UnicodeTable(" "), "delete": _UnicodeTable(None)}
+_ASCII: dict[str, Mapping[int, str | None]] = {"space": _ASCII_SPACE, "delete": _ASCII_DELETE}
 _NON_ASCII_RUN = re.compile(r"[^\x00-\x7f]+")
 # In a batch, non-ASCII punctuation first becomes an ASCII one ("'"), so that the bytes stage
 # both treats it like ASCII punctuation and still sees where the whitespace-separated words are.

@@ -116,7 +116,7 @@ def extract_json(text: str, *, expect: type | None = None) -> dict[str, Any] | l
         if isinstance(value, (dict, list)) and (expect is None or isinstance(value, expect)):
             return value
     shown = text if len(text) <= 80 else text[:77] + "..."
-    kind = {dict: "object", list: "array"}.get(expect, "object or array") if expect else "object or array"
+    kind = "object" if expect is dict else "array" if expect is list else "object or array"
     raise ChatError("bad_response", f"no JSON {kind} found in model output {shown!r}")
 
 
@@ -169,7 +169,8 @@ def schema_problems(value: Any, schema: dict[str, Any], path: str = "$") -> list
 
 def parse_structured(text: str, schema: dict[str, Any]) -> dict[str, Any] | list[Any]:
     """Extract JSON from ``text`` and check it against ``schema``; ``bad_response`` ChatError if not."""
-    expect = {"object": dict, "array": list}.get(schema.get("type")) if isinstance(schema.get("type"), str) else None
+    declared = schema.get("type")
+    expect = {"object": dict, "array": list}.get(declared) if isinstance(declared, str) else None
     value = extract_json(text, expect=expect)
     problems = schema_problems(value, schema)
     if problems:

@@ -19,6 +19,7 @@ import math
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -39,6 +40,10 @@ from generators.text.novelty import NoveltyChecker
 from generators.text.prompting import DEFAULT_TEMPLATE, UNGROUNDED_TEMPLATE, check_template, template_hash
 from generators.text.retrieval import Retriever
 from generators.text.samples import KIND_SCHEMAS, MAPPINGS, Bounds, SampleRejected, validate_sample
+
+if TYPE_CHECKING:
+    from generators.text.groundedness import Groundedness
+    from generators.text.judge import JudgeVerdict
 
 KINDS = tuple(KIND_SCHEMAS)
 
@@ -173,8 +178,8 @@ class _Accepted:
     attempt: Attempt
     seed: int | None
     retries: int
-    groundedness: object | None  # Groundedness
-    verdict: object | None  # JudgeVerdict
+    groundedness: Groundedness | None
+    verdict: JudgeVerdict | None
 
 
 def _response_and_context(fields: dict, kind: str) -> tuple[str, str]:
@@ -324,7 +329,7 @@ class _Run:
         vector = self.embedder.embed([text])[0]
         verdict = self.novelty.check(text, vector)
         if not verdict.novel:
-            return verdict.reason
+            return verdict.reason or "duplicate"
         if attempt.step == "one_call" and "prompt" in fields and self.planner.copies_a_source(fields["prompt"],
                                                                                                attempt):
             return "copied_prompt"
@@ -433,9 +438,9 @@ class _Run:
 
 def _quality_score(grounded, verdict) -> float | None:
     """The record's quality: its groundedness, or with a judge's score the mean of the two (each in [0, 1])."""
-    parts = [grounded.score if grounded is not None else None,
-             verdict.normalized if verdict is not None else None]
-    parts = [p for p in parts if p is not None]
+    candidates = [grounded.score if grounded is not None else None,
+                  verdict.normalized if verdict is not None else None]
+    parts = [p for p in candidates if p is not None]
     return round(sum(parts) / len(parts), 4) if parts else None
 
 

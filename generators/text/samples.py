@@ -27,7 +27,7 @@ KIND_SCHEMAS: dict[str, dict] = {
     },
 }
 
-MAPPINGS = {
+MAPPINGS: dict[str, dict] = {
     "pairs": {"kind": "pairs", "prompt_field": "prompt", "response_field": "response"},
     "text": {"kind": "text", "text_fields": ["text"]},
     "conversations": {"kind": "conversations", "messages_field": "messages"},
