@@ -118,16 +118,16 @@ class Searcher:
         analysed = [self.bm25.analyse(q) if self.bm25 is not None else None for q in queries]
         if self.mode == "keyword":
             for q, a in zip(queries, analysed):
-                if not a.words:
+                if a is None or not a.words:
                     raise BadInput(f"the query {q!r} holds only stop words or punctuation: nothing to match",
                                    param="query")
-        vec_lists = [[] for _ in queries]
+        vec_lists: list[list] = [[] for _ in queries]
         if self.embedder is not None:
             vec_lists = vector.vector_search(self.index, self.embedder.embed(queries), depth, self.allowed,
                                             self.nprobe)
         results = []
         for a, vec in zip(analysed, vec_lists):
-            kw = self.bm25.search(a, depth) if a is not None and a.words else []
+            kw = self.bm25.search(a, depth) if self.bm25 is not None and a is not None and a.words else []
             results.append(self._fuse(kw, vec, k, a.words if a is not None else [], explain))
         return results
 
