@@ -11,8 +11,8 @@ and seconds to load; twelve bytes a posting do not.
 
 The term-frequency part does not depend on the query, so it is computed once at load, in float64
 with the extension's formula, and a query only multiplies it by each term's idf: at 1M generated
-support texts (20M postings, queries touching ~0.5M of them) that took the scoring from ~3x the
-time to this (benchmarks/RESULTS.md, "1M, second pass"). A query costs one small DuckDB call (the
+support texts (20M postings, queries touching ~0.4M of them) that halved the scoring time
+(benchmarks/RESULTS.md, "1M, second pass"). A query costs one small DuckDB call (the
 index's own tokeniser and stemmer, so the terms are exactly the extension's) and a few numpy
 operations over the query terms' postings. Scores equal ``match_bm25``'s (same k1, b, idf and
 collection statistics; summation order may differ in the last bits), ties are broken by record id,

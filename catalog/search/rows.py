@@ -4,7 +4,7 @@ Filtering ``records`` on ``record_id IN (...)`` makes DuckDB decompress the text
 group (260 ms a query at 1M records), so hits were fetched in two calls: the rowids first (a scan of
 the id column), then the rows by rowid. :class:`RowFetcher` reads the record id -> rowid map once
 (two int64 columns, 16 MB at 1M records) and fetches by rowid straight away, saving the first call
-(~8-10 ms a query at 1M records on the loaded 2-core machine; benchmarks/RESULTS.md).
+(10 hits at 1M records: 12 ms instead of 23 ms on the loaded 2-core machine; benchmarks/RESULTS.md).
 
 The map is a snapshot and is never trusted blindly: a rowid can move (DuckDB may rewrite row groups
 when a checkpoint follows deletions) and records added after the snapshot are not in it, so the
