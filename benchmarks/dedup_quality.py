@@ -16,7 +16,8 @@ duplicate, so precision matters more than recall for a dedup default).
 Baseline named in the output: the exact stage alone (what a plain content-hash dedup does).
 
     python benchmarks/dedup_quality.py --scifact ../shared/datasets/scifact/corpus.jsonl.gz \\
-        --mrpc ../shared/datasets/mrpc/msr_paraphrase_train.txt --stsb-dir ../shared/datasets/stsb
+        --mrpc ../shared/datasets/mrpc/msr_paraphrase_train.txt --stsb-dir ../shared/datasets/stsb \\
+        [--also-static]   # (a) also with the semantic stage on `static` vectors, same run
 """
 
 from __future__ import annotations
@@ -258,6 +259,8 @@ def part_a(args, model) -> dict:
             grid[f"minhash{mt}/semantic{st}"] = {k: sc[k] for k in ("precision", "recall", "f1",
                                                                       "originals_wrongly_removed")}
     out["cascade_grid"] = grid
+    if args.also_static:
+        out["static"] = static_part(items, ids, source, kinds, only, defaults, texts)
     # the approximate (PCA + IVF) search on real embeddings against exact search
     fi, fj, _, _ = semantic_edges(vecs, threshold=D.SEMANTIC_THRESHOLD, index="flat")
     ai, aj, _, info = semantic_edges(vecs, threshold=D.SEMANTIC_THRESHOLD, index="ivf")
@@ -267,6 +270,27 @@ def part_a(args, model) -> dict:
                                      "found": len(exact_pairs & approx_pairs),
                                      "recall": round(len(exact_pairs & approx_pairs) / max(1, len(exact_pairs)), 4),
                                      "false_pairs": len(approx_pairs - exact_pairs)}
+    return out
+
+
+def static_part(items, ids, source, kinds, only, defaults, texts) -> dict:
+    """The semantic stage on the ``static`` embedder's vectors (same set, same run), for comparison."""
+    from catalog.embedders import get_embedder
+
+    static = get_embedder("static")
+    t0 = time.perf_counter()
+    vecs = static.embed(texts)
+    embed_s = time.perf_counter() - t0
+    vecs = vecs / np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)  # cosine, as for MiniLM
+    out: dict = {"embedder": static.id, "embed_s": round(embed_s, 1)}
+    sweep = {}
+    for t in (0.8, 0.85, 0.88, 0.9, 0.92, 0.94, 0.96, 0.98):
+        sc = score_scifact(run(items, vecs, **only["semantic"], semantic_threshold=t), ids, source, kinds)
+        sweep[str(t)] = {k: sc[k] for k in ("precision", "recall", "f1", "originals_wrongly_removed")}
+    out["semantic_alone_sweep"] = sweep
+    out["semantic_alone_at_defaults"] = score_scifact(run(items, vecs, **only["semantic"], **defaults),
+                                                      ids, source, kinds)
+    out["cascade_at_defaults"] = score_scifact(run(items, vecs, **defaults), ids, source, kinds)
     return out
 
 
@@ -338,6 +362,8 @@ def main() -> None:
     ap.add_argument("--cache", default=None, help="directory to cache embeddings between runs")
     ap.add_argument("--skip-pairs", action="store_true", help="leave out part (b)")
     ap.add_argument("--skip-scifact", action="store_true", help="leave out part (a)")
+    ap.add_argument("--also-static", action="store_true",
+                    help="part (a) again with the semantic stage on the static embedder's vectors")
     args = ap.parse_args()
     import torch
 

@@ -16,6 +16,16 @@ searching process's own query vectors and answers (plain and filtered). Also: th
 throughput on the pair texts and, on a small sample, plain sentence-transformers ``encode`` with
 the bundled MiniLM (fp32) on the same texts, as a ratio. Prints JSON.
 
+Peak RSS is the worker's own high-water mark (VmHWM in /proc/self/status). ``ru_maxrss`` is not:
+Linux carries the parent's high-water mark across fork and exec, so a worker started by a parent
+that had just imported 1M records reported the parent's 6 GB (benchmarks/RESULTS.md).
+
+To re-measure search on a catalog built earlier, against another checkout of the code in the same
+run (its own ``benchmarks/scale.py`` worker, alternating with this one ``--rounds`` times):
+
+    python benchmarks/scale.py --existing CATALOG_DIR --queries QUERIES.jsonl \
+        [--baseline-checkout DIR] [--rounds 2] [--n-queries 200]
+
 The older benchmarks/search_scale.py uses random clustered vectors instead of embeddings.
 """
 
@@ -40,6 +50,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 FILTER = {"domain": "bank"}  # a field filter admitting about 1/20 of the records
+
+
+def peak_rss_mb() -> int:
+    """This process's own peak resident set (VmHWM), not the ru_maxrss it may inherit from its parent."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return round(int(line.split()[1]) / 1024)
+    except OSError:
+        pass
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -91,7 +113,8 @@ def search_worker(args: argparse.Namespace) -> None:
             setup = round(time.perf_counter() - t0, 2)
             out[mode] = {"setup_s": setup, **timed(s, queries)}
             if mode == "hybrid":  # the first searcher: what one hybrid-searching process holds at its peak
-                out["peak_rss_mb_after_hybrid"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+                out["peak_rss_mb_after_hybrid"] = peak_rss_mb()
+                out["ru_maxrss_mb_after_hybrid"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
             if mode == "vector":
                 vecs = s.embedder.embed(queries)
                 saved["queries"] = vecs
@@ -119,7 +142,7 @@ def search_worker(args: argparse.Namespace) -> None:
         saved["ids_filtered"] = np.array([[d for d, _ in row] + [-1] * (10 - len(row)) for row in lists])
         saved["allowed"] = np.asarray(allowed if allowed is not None else [], dtype=np.int64)
         out["filter_admits"] = None if allowed is None else int(len(allowed))
-    out["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)
+    out["peak_rss_mb"] = peak_rss_mb()
     np.savez(args.worker_out, **saved)
     print(json.dumps(out))
 
@@ -234,6 +257,35 @@ def run_size(args: argparse.Namespace, n: int, queries_path: Path) -> dict:
     return out
 
 
+def run_existing(args: argparse.Namespace) -> dict:
+    """Search an existing catalog with this code and, alternating, with ``--baseline-checkout``'s."""
+    checkouts = {"this": Path(__file__).resolve().parent.parent}
+    if args.baseline_checkout:
+        checkouts["baseline"] = args.baseline_checkout.resolve()
+    runs: dict[str, list] = {name: [] for name in checkouts}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(args.rounds):
+            for name, root in checkouts.items():
+                cmd = [sys.executable, str(root / "benchmarks" / "scale.py"), "--search-worker", "--catalog",
+                       str(args.existing), "--queries", str(args.queries), "--n-queries", str(args.n_queries),
+                       "--worker-out", str(Path(tmp) / f"{name}.npz"), "--nprobe", *map(str, args.nprobe)]
+                env = {**os.environ, "PYTHONPATH": str(root)}
+                load = os.getloadavg()
+                proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=root)
+                if proc.returncode != 0:
+                    raise SystemExit(f"{name} search worker failed:\n{proc.stderr[-3000:]}")
+                result = json.loads(proc.stdout.strip().splitlines()[-1])
+                runs[name].append({"load_avg_before": load, **result})
+    out: dict = {"catalog": str(args.existing), "runs": runs}
+    if "baseline" in runs:
+        def p50s(name, mode):
+            return [r[mode]["p50_ms"] for r in runs[name]]
+        out["baseline_over_this_p50"] = {
+            mode: round(statistics.median(p50s("baseline", mode)) / statistics.median(p50s("this", mode)), 2)
+            for mode in ("hybrid", "keyword", "vector", "hybrid_filtered")}
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pairs", type=Path)
@@ -247,12 +299,21 @@ def main() -> None:
     parser.add_argument("--speed-sample", type=int, default=2000, help="texts for the fp32 comparison")
     parser.add_argument("--speed-texts", type=int, default=100_000, help="texts for static throughput")
     parser.add_argument("--flat-max", type=int, help="override the flat/IVF threshold (exploration)")
+    parser.add_argument("--existing", type=Path, help="only search this catalog, built earlier")
+    parser.add_argument("--baseline-checkout", type=Path, help="with --existing: also search with this checkout")
+    parser.add_argument("--rounds", type=int, default=1, help="with --existing: worker runs per checkout")
     parser.add_argument("--search-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--catalog", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--worker-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.search_worker:
         search_worker(args)
+        return
+    if args.existing:
+        report = {"machine": {"platform": platform.platform(), "cpus": os.cpu_count(),
+                              "load_avg_start": os.getloadavg()}, **run_existing(args)}
+        report["machine"]["load_avg_end"] = os.getloadavg()
+        print(json.dumps(report, indent=2))
         return
     if args.pairs is None:
         parser.error("--pairs is required")

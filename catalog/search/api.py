@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from catalog.errors import BadInput
 from catalog.search import bm25, hybrid, keyword, vector
 from catalog.search.filters import SearchFilters
+from catalog.search.rows import RowFetcher
 
 MODES = ("hybrid", "keyword", "vector")
 FUSIONS = ("rrf", "convex")
@@ -87,6 +88,7 @@ class Searcher:
         self.filters = filters or SearchFilters()
         self.where, self.params = self.filters.sql(cat)
         self.timings: dict[str, float] = {}
+        self._rows: RowFetcher | None = None
         self.bm25: bm25.PostingsBM25 | None = None
         if mode in ("hybrid", "keyword"):
             self.timings["keyword_index_rebuild_s"] = keyword.ensure_index(cat)
@@ -143,15 +145,9 @@ class Searcher:
         top = sorted(scored.items(), key=lambda item: (-item[1], item[0]))[:k]
         if not top:
             return []
-        ids = [doc for doc, _ in top]
-        # Two steps: find the rows by record id reading that column alone, then fetch the texts by rowid.
-        # One query filtering on record_id decompressed the text column of every row group: 260 ms at 1M
-        # records against ~15 ms this way (benchmarks/RESULTS.md, "Scale with real embeddings").
-        rowids = self.cat.con.execute("SELECT rowid FROM records WHERE record_id IN (SELECT unnest(?))",
-                                      [ids]).fetchnumpy()["rowid"].tolist()
-        rows = {r[0]: r for r in self.cat.con.execute(
-            "SELECT r.record_id, r.external_id, d.name, r.text FROM records r JOIN datasets d USING (dataset_id) "
-            "WHERE r.rowid IN (SELECT unnest(?))", [rowids]).fetchall()}
+        if self._rows is None:  # read on first use: a searcher that never finds anything needs no map
+            self._rows = RowFetcher(self.cat.con)
+        rows = self._rows.fetch([doc for doc, _ in top])
         kw_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(kw, start=1)}
         vec_rank = {doc: (rank, s) for rank, (doc, s) in enumerate(vec, start=1)}
         hits = []

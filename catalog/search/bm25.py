@@ -3,15 +3,20 @@
 Scoring a query in SQL scans the whole token table of DuckDB's full-text index on every call (about
 10 ms on SciFact's 5k abstracts, linear in the catalog; the extension's ``match_bm25`` macro is
 slower still). :class:`PostingsBM25` reads the index once into numpy arrays: the postings grouped by
-term (document number and term frequency), each document's length, the dictionary as a sorted string
-array with the term ids beside it (looked up with ``searchsorted``), and the stop words. At 1M records
-that is tens of millions of postings: a Python dict per term or per posting would cost gigabytes and
-seconds to load; six bytes a posting do not. A query then costs one small DuckDB call (the index's
-own tokeniser and stemmer, so the terms are exactly the extension's) and a few numpy operations over
-the query terms' postings, where each posting's BM25 term-frequency part is computed in float64 with
-the extension's formula. Scores equal ``match_bm25``'s (same k1, b, idf and collection statistics;
-summation order may differ in the last bits), ties are broken by record id, and the filters are
-applied before the top k is taken.
+term (document number, and the posting's BM25 term-frequency part
+``tf * (k1 + 1) / (tf + k1 * (1 - b + b * len / avgdl))``), the dictionary as a sorted string array
+with the term ids beside it (looked up with ``searchsorted``), and the stop words. At 1M records
+that is tens of millions of postings: a Python dict per term or per posting would cost gigabytes
+and seconds to load; twelve bytes a posting do not.
+
+The term-frequency part does not depend on the query, so it is computed once at load, in float64
+with the extension's formula, and a query only multiplies it by each term's idf: at 1M generated
+support texts (20M postings, queries touching ~0.4M of them) that halved the scoring time
+(benchmarks/RESULTS.md, "1M, second pass"). A query costs one small DuckDB call (the
+index's own tokeniser and stemmer, so the terms are exactly the extension's) and a few numpy
+operations over the query terms' postings. Scores equal ``match_bm25``'s (same k1, b, idf and
+collection statistics; summation order may differ in the last bits), ties are broken by record id,
+and the filters are applied before the top k is taken.
 
 Like the FTS index it reads, it is a snapshot: build it after :func:`keyword.ensure_index`.
 """
@@ -32,6 +37,13 @@ class QueryTerms:
     doc_freqs: np.ndarray  # their document frequencies
 
 
+_WEIGHT_SLICE = 4_000_000  # postings per step when computing the term-frequency parts at load
+
+
+def _kth_largest(values: np.ndarray, k: int) -> float:
+    return float(np.partition(values, len(values) - k)[len(values) - k])
+
+
 class PostingsBM25:
     """The postings of the keyword index, restricted at query time to the records ``where`` selects."""
 
@@ -48,11 +60,13 @@ class PostingsBM25:
         self.doc_len = np.zeros(size, dtype=np.float64)
         self.doc_len[docs["docid"]] = docs["len"]
         self.avgdl = float(avgdl or 1.0)
+        del docs
         allowed = con.execute(
             f"SELECT x.docid FROM {fts}.docs x JOIN records r ON r.record_id = x.name "
             f"JOIN datasets d ON d.dataset_id = r.dataset_id WHERE {where}", params).fetchnumpy()["docid"]
         self.allowed = np.zeros(size, dtype=bool)
         self.allowed[allowed] = True
+        self.all_allowed = bool(self.allowed.all())
         postings = con.execute(
             f"SELECT termid::INTEGER AS termid, docid::INTEGER AS docid, count(*)::INTEGER AS tf "
             f"FROM {fts}.terms GROUP BY termid, docid ORDER BY termid").fetchnumpy()
@@ -63,8 +77,14 @@ class PostingsBM25:
         del term_of_posting
         self.doc_ids = np.ascontiguousarray(postings["docid"], dtype=np.int32)
         tf = postings["tf"]
-        self.term_freqs = tf.astype(np.uint16 if len(tf) == 0 or tf.max() < 2**16 else np.uint32)
-        del postings, tf
+        del postings
+        self.weights = np.empty(len(tf), dtype=np.float64)
+        k1, b = keyword.BM25_K1, keyword.BM25_B
+        for lo in range(0, len(tf), _WEIGHT_SLICE):  # in slices: the temporaries stay small at 20M postings
+            t = tf[lo:lo + _WEIGHT_SLICE].astype(np.float64)
+            norm = k1 * (1 - b + b * self.doc_len[self.doc_ids[lo:lo + _WEIGHT_SLICE]] / self.avgdl)
+            self.weights[lo:lo + _WEIGHT_SLICE] = t * (k1 + 1) / (t + norm)
+        del tf
         # DuckDB sorts strings by their UTF-8 bytes, which is code point order, as Python compares str.
         # (An object array: numpy 2.4's StringDType searchsorted fails on long strings.)
         terms = con.execute(f"SELECT term, termid, df FROM {fts}.dict ORDER BY term").fetchnumpy()
@@ -92,35 +112,44 @@ class PostingsBM25:
         at = np.minimum(np.searchsorted(self.terms, needles), len(self.terms) - 1)
         return np.where(self.terms[at] == needles, self.term_ids[at], -1)
 
+    def _idf(self, doc_freqs: np.ndarray) -> np.ndarray:
+        # DuckDB's log() is base 10, and the extension's match_bm25 uses it for the idf
+        return np.log10((self.num_docs - doc_freqs + 0.5) / (doc_freqs + 0.5) + 1)
+
+    def _top(self, hit: np.ndarray, doc_scores: np.ndarray, k: int) -> list[tuple[int, float]]:
+        """The k best of ``hit`` (document numbers) by score, ties broken by record id."""
+        if len(hit) == 0:
+            return []
+        if len(hit) > k:
+            # everything scoring at least the k-th best, so that ties at the cut are broken by record id
+            top = doc_scores >= _kth_largest(doc_scores, k)
+            hit, doc_scores = hit[top], doc_scores[top]
+        records = self.record_of[hit]
+        order = np.lexsort((records, -doc_scores))[:k]
+        return [(int(records[i]), float(doc_scores[i])) for i in order]
+
     def search(self, terms: QueryTerms, k: int) -> list[tuple[int, float]]:
         """Top-k (record id, BM25 score) among the allowed records that hold a query term."""
         if len(terms.term_ids) == 0 or k < 1:
             return []
-        # DuckDB's log() is base 10, and the extension's match_bm25 uses it for the idf
-        idf = np.log10((self.num_docs - terms.doc_freqs + 0.5) / (terms.doc_freqs + 0.5) + 1)
+        idf = self._idf(terms.doc_freqs)
         spans = [(int(self.starts[t]), int(self.starts[t + 1])) for t in terms.term_ids]
-        docs = np.concatenate([self.doc_ids[s:e] for s, e in spans]).astype(np.intp)
-        tf = np.concatenate([self.term_freqs[s:e] for s, e in spans]).astype(np.float64)
-        k1, b = keyword.BM25_K1, keyword.BM25_B
-        norm = k1 * (1 - b + b * self.doc_len[docs] / self.avgdl)
-        per_term = np.repeat(idf, [e - s for s, e in spans])
-        contrib = tf * (k1 + 1) / (tf + norm) * per_term
-        if len(docs) > len(self.allowed) // 8:
+        total = sum(e - s for s, e in spans)
+        docs = np.empty(total, dtype=np.intp)
+        contrib = np.empty(total, dtype=np.float64)
+        at = 0
+        for (s, e), term_idf in zip(spans, idf):  # straight into one buffer: no concatenate, no repeat
+            docs[at:at + e - s] = self.doc_ids[s:e]
+            np.multiply(self.weights[s:e], term_idf, out=contrib[at:at + e - s])
+            at += e - s
+        if total > len(self.allowed) // 8:
             scores = np.bincount(docs, weights=contrib, minlength=len(self.allowed))
-            hit = np.flatnonzero((scores > 0) & self.allowed)
+            # on a bool array: nonzero() on the float scores themselves is ~7x slower
+            hit = np.flatnonzero(scores > 0 if self.all_allowed else (scores > 0) & self.allowed)
             doc_scores = scores[hit]
         else:
             hit, inverse = np.unique(docs, return_inverse=True)
             doc_scores = np.bincount(inverse, weights=contrib)
             keep = self.allowed[hit]
             hit, doc_scores = hit[keep], doc_scores[keep]
-        if len(hit) == 0:
-            return []
-        if len(hit) > k:
-            # everything scoring at least the k-th best, so that ties at the cut are broken by record id
-            kth = np.partition(doc_scores, len(doc_scores) - k)[len(doc_scores) - k]
-            top = doc_scores >= kth
-            hit, doc_scores = hit[top], doc_scores[top]
-        records = self.record_of[hit]
-        order = np.lexsort((records, -doc_scores))[:k]
-        return [(int(records[i]), float(doc_scores[i])) for i in order]
+        return self._top(hit, doc_scores, k)
