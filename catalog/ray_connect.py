@@ -10,12 +10,13 @@ second. A user who mistyped an address should hear so in seconds, so :func:`prob
 
 1. opens a plain TCP connection with a short timeout (refused, unreachable or unknown hosts fail
    here, in milliseconds to ``timeout`` seconds), then
-2. runs ``ray.init(address=...)`` in a child Python process that is killed after ``timeout``
-   seconds (something that accepts TCP but never answers as Ray would otherwise hang the caller).
+2. runs ``ray health-check`` (for ``ray://``: ``ray.init``) in a child Python process that is
+   killed after ``timeout`` seconds (something that accepts TCP but never answers as Ray would
+   otherwise hang the caller). The check also reports a cluster of another Ray version, or one
+   that wants an auth token (``RAY_AUTH_MODE=token``) this process lacks, in one line.
 
 Only when both pass does the calling process join the cluster. The probe is the price of a clear
-failure: about as long as a Ray import and a connect (a few seconds) on a cluster job, nothing for
-``local``.
+failure: about as long as a Ray import (1-4 s here) on a cluster job, nothing for ``local``.
 
 Addresses:
 
@@ -42,7 +43,7 @@ from typing import Any
 from catalog.errors import BadInput, MissingDependency, SynthcatError
 
 INSTALL_HINT = "pip install 'synthcat[ray]' (from a checkout: pip install -e '.[ray]')"
-CONNECT_TIMEOUT_S = 15.0
+CONNECT_TIMEOUT_S = 20.0
 CONNECT_TIMEOUT_ENV = "SYNTHCAT_RAY_CONNECT_TIMEOUT"
 
 
@@ -79,7 +80,12 @@ def _timeout(timeout: float | None) -> float:
         raise BadInput(f"must be a number of seconds, got {raw!r}", param=CONNECT_TIMEOUT_ENV) from None
 
 
-_PROBE = "import sys, ray; ray.init(address=sys.argv[1], log_to_driver=False, logging_level='ERROR'); ray.shutdown()"
+# A GCS address is checked with `ray health-check` (which also refuses a cluster of another Ray
+# version, or one that wants an auth token this process lacks); a Ray Client address (ray://) by
+# connecting a throwaway driver.
+_HEALTH_CHECK = "import sys; from ray.scripts.scripts import main; sys.argv[0] = 'ray'; main()"
+_CLIENT_PROBE = ("import sys, ray; ray.init(address=sys.argv[1], log_to_driver=False, logging_level='ERROR'); "
+                 "ray.shutdown()")
 
 
 def probe_address(address: str, timeout: float | None = None) -> None:
@@ -93,8 +99,9 @@ def probe_address(address: str, timeout: float | None = None) -> None:
         raise RayUnavailable(f"cannot reach a Ray cluster at {address}: {exc.strerror or exc} "
                              "(is the head node up and the port open? nothing was changed)") from None
     try:
-        done = subprocess.run([sys.executable, "-c", _PROBE, address], capture_output=True, text=True,
-                              timeout=limit)
+        probe = [sys.executable, "-c", _CLIENT_PROBE, address] if address.startswith("ray://") else \
+            [sys.executable, "-c", _HEALTH_CHECK, "health-check", "--address", address]
+        done = subprocess.run(probe, capture_output=True, text=True, timeout=limit)
     except subprocess.TimeoutExpired:
         raise RayUnavailable(f"no Ray cluster answered at {address} within {limit:g} s (something accepts "
                              f"connections there but does not answer as a Ray head; raise {CONNECT_TIMEOUT_ENV} "
