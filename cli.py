@@ -8,6 +8,7 @@ names, so a library error that names a parameter (in backticks) is shown with th
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -444,14 +445,32 @@ def sql_cmd(query: Annotated[str, typer.Argument(help="A read-only SQL query; da
         err.print(f"showing the first {limit} rows (raise --limit for more)", style="yellow")
 
 
+RayOpt = Annotated[str | None, typer.Option(
+    "--ray", metavar="ADDRESS|local",
+    help="Compute on Ray: local (start one here), auto, HOST:PORT or ray://HOST:PORT. Needs synthcat[ray].")]
+
+
+@contextlib.contextmanager
+def ray_compute(address: str | None):
+    """The Ray backend for --ray (connected before the catalog is opened), or None without it."""
+    if address is None:
+        yield None
+        return
+    from catalog.ray_compute import RayCompute
+
+    with RayCompute.connect(address) as compute:
+        yield compute
+
+
 @app.command("embed")
 @handles_errors
 def embed_cmd(name: Annotated[str, typer.Argument(help="Dataset imported with --no-embed.")],
               embedder: Annotated[str | None, typer.Option(help="Model name or path.")] = None,
+              ray: RayOpt = None,
               as_json: JsonOpt = False) -> None:
     """Embed a dataset's texts (for datasets imported with --no-embed)."""
-    with open_catalog(write=True) as cat, RichProgress() as progress:
-        result = cat.embed(name, embedder=embedder, progress=progress)
+    with ray_compute(ray) as compute, open_catalog(write=True) as cat, RichProgress() as progress:
+        result = cat.embed(name, embedder=embedder, progress=progress, compute=compute)
     if as_json:
         print_json(result)
     else:
@@ -600,6 +619,7 @@ def dedup_cmd(
     out: Annotated[Path | None, typer.Option("--out", help="Export the survivors to this file.")] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace the --out file if it exists.")] = False,
     into: Annotated[str | None, typer.Option(help="Write the survivors as a new dataset.")] = None,
+    ray: RayOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Remove duplicates before training: exact, MinHash near-duplicate and semantic, auditable and reversible.
@@ -608,13 +628,13 @@ def dedup_cmd(
     """
     from catalog.dedup import defaults
 
-    with open_catalog(write=not dry_run) as cat:
+    with ray_compute(ray) as compute, open_catalog(write=not dry_run) as cat:
         report = cat.dedup(
             datasets, against=against or [], exact=not no_exact, minhash=not no_minhash, semantic=not no_semantic,
             punctuation_blind=punctuation_blind,
             minhash_threshold=minhash_threshold if minhash_threshold is not None else defaults.MINHASH_THRESHOLD,
             semantic_threshold=semantic_threshold if semantic_threshold is not None else defaults.SEMANTIC_THRESHOLD,
-            keep=keep, dry_run=dry_run, out=out, into=into, force=force, on=on)
+            keep=keep, dry_run=dry_run, out=out, into=into, force=force, on=on, compute=compute)
     if as_json:
         print_json(report)
         return

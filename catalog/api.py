@@ -47,6 +47,7 @@ from catalog.store import CatalogStore
 if TYPE_CHECKING:
     import pandas as pd
 
+    from catalog.compute_backend import ComputeBackend
     from catalog.results import DedupClusterPage, RecordPage, RecordRemoval, TablePage
     from catalog.search.api import Hit, Searcher
 
@@ -233,11 +234,14 @@ class Catalog(CatalogStore):
         return ImportResult(dataset=dataset, kind="table", origin=origin, rows=rows,
                             seconds=round(time.perf_counter() - started, 3))
 
-    def embed(self, dataset: str, *, embedder: str | None = None, progress: Progress | None = None) -> EmbedResult:
-        """Embed the texts of a dataset imported with ``embed=False`` (identical texts once)."""
+    def embed(self, dataset: str, *, embedder: str | None = None, progress: Progress | None = None,
+              compute: ComputeBackend | None = None) -> EmbedResult:
+        """Embed the texts of a dataset imported with ``embed=False`` (identical texts once).
+        ``compute`` computes the vectors elsewhere, e.g. ``RayCompute.connect("local")``
+        (:mod:`catalog.ray_compute`); they are written here, in one transaction, all the same."""
         from catalog.embedding_store import embed_dataset
 
-        return embed_dataset(self, dataset, embedder, progress)
+        return embed_dataset(self, dataset, embedder, progress, compute=compute)
 
     def delete(self, dataset: str, *, force: bool = False) -> DeleteResult:
         """Delete a dataset and every row that refers to it. A dataset others were derived from
@@ -313,7 +317,8 @@ class Catalog(CatalogStore):
               minhash_threshold: float = dedup_defaults.MINHASH_THRESHOLD,
               semantic_threshold: float = dedup_defaults.SEMANTIC_THRESHOLD, keep: str = "first",
               dry_run: bool = False, into: str | None = None, out: str | os.PathLike | None = None,
-              force: bool = False, seed: int = 1, on: str | None = None) -> DedupReport:
+              force: bool = False, seed: int = 1, on: str | None = None,
+              compute: ComputeBackend | None = None) -> DedupReport:
         """Remove duplicates within and across ``datasets`` (records of ``against`` are references,
         never removed): exact, then MinHash near-duplicates, then semantic. Removals are stored and
         reversible (:meth:`undo_dedup`); ``into`` copies the survivors to a new dataset, ``out``
@@ -322,14 +327,17 @@ class Catalog(CatalogStore):
         ``on`` chooses what is compared (:mod:`catalog.dedup.fields`): for pairs ``"both"`` (the
         default: prompt *and* response must be duplicates, so two questions sharing a canned answer
         both stay), ``"prompt"``, ``"response"`` or ``"text"``; for conversations ``"user_turns"``
-        (default), ``"first_user"`` or ``"text"``. Datasets of several kinds compare whole texts."""
+        (default), ``"first_user"`` or ``"text"``. Datasets of several kinds compare whole texts.
+        ``compute`` (e.g. :class:`catalog.ray_compute.RayCompute`) computes MinHash sketches and
+        missing embeddings elsewhere; the decisions and writes are made here all the same."""
         from catalog.dedup_runs import dedup
 
         names = [datasets] if isinstance(datasets, str) else list(datasets)
         return dedup(self, names, against=list(against), exact=exact, minhash=minhash, semantic=semantic,
                      punctuation_blind=punctuation_blind, minhash_threshold=minhash_threshold,
                      semantic_threshold=semantic_threshold, keep=keep, dry_run=dry_run,
-                     out=os.fspath(out) if out is not None else None, into=into, seed=seed, force=force, on=on)
+                     out=os.fspath(out) if out is not None else None, into=into, seed=seed, force=force, on=on,
+                     compute=compute)
 
     def decontaminate(self, dataset: str, against: str | Sequence[str], *, mode: str = "drop",
                       ngram: int | None = None, min_ngram: int | None = None,

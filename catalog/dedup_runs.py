@@ -14,9 +14,11 @@ from typing import TypedDict
 
 import numpy as np
 
+from catalog.compute_backend import ComputeBackend
 from catalog.dedup import defaults
 from catalog.dedup.engine import DedupItem, find_duplicates
 from catalog.dedup.fields import dedup_texts, find_pair_duplicates, pair_texts, resolve_on
+from catalog.dedup.minhash import SketchFn
 from catalog.embedding_store import stored_vectors
 from catalog.errors import BadInput, SynthcatError, UnknownDataset
 from catalog.record_mapping import FieldMapping
@@ -140,6 +142,7 @@ class _StageOptions(TypedDict):
     vectors: np.ndarray | None
     embed: Callable[[list[str]], np.ndarray] | None
     seed: int
+    sketch: SketchFn | None
 
 
 def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] = (), exact: bool = True,
@@ -147,12 +150,14 @@ def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] 
           minhash_threshold: float = defaults.MINHASH_THRESHOLD, num_perm: int = defaults.MINHASH_NUM_PERM,
           ngram: int = defaults.MINHASH_NGRAM, semantic_threshold: float = defaults.SEMANTIC_THRESHOLD,
           keep: str = "first", dry_run: bool = False, out: str | None = None, into: str | None = None,
-          seed: int = 1, force: bool = False, on: str | None = None) -> DedupReport:
+          seed: int = 1, force: bool = False, on: str | None = None,
+          compute: ComputeBackend | None = None) -> DedupReport:
     """Deduplicate ``datasets`` (within and across them, or against ``against``); return a report.
 
     Every output (``into``, ``out``) is checked before anything is written, and the removals, the
     survivors' copy and the export are one transaction: a failure leaves the catalog and the files
-    as they were.
+    as they were. ``compute`` computes MinHash sketches and missing embeddings elsewhere (e.g. on
+    Ray); everything it returns goes through the same decisions and the same write.
     """
     if not datasets:
         raise BadInput("name at least one dataset to dedup", param="datasets")
@@ -184,11 +189,11 @@ def dedup(cat: CatalogStore, datasets: Sequence[str], *, against: Sequence[str] 
                                "the semantic stage needs one", param="semantic")
             embedder = get_embedder(names.pop() if names else None)
             embedder_id = embedder.id
-            embed = embedder.embed
+            embed = embedder.embed if compute is None else (lambda texts: compute.embed_texts(embedder, texts))
     options = _StageOptions(exact=exact, minhash=minhash, semantic=semantic, punctuation_blind=punctuation_blind,
                             minhash_threshold=minhash_threshold, num_perm=num_perm, ngram=ngram,
                             semantic_threshold=semantic_threshold, keep=keep, vectors=vectors, embed=embed,
-                            seed=seed)
+                            seed=seed, sketch=compute.sketch if compute is not None else None)
     result = None
     if items and on == "both":
         result = find_pair_duplicates(items, c_resp + r_resp, **options)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pyarrow as pa
 
+from catalog.compute_backend import ComputeBackend
 from catalog.embedders import Embedder
 from catalog.errors import EmbedderMismatch
 from catalog.progress import NullProgress, Progress
@@ -33,12 +34,14 @@ def register_embedder(cat, embedder: Embedder) -> None:
 
 
 def embed_missing(cat, dataset_id: int, embedder: Embedder, progress: Progress | None = None, *,
-                  writer=None) -> int:
+                  writer=None, compute: ComputeBackend | None = None) -> int:
     """Embed the texts of ``dataset_id`` that have no vector for ``embedder`` yet; return how many.
 
     Runs inside the caller's transaction; the vectors are stored by ``writer`` (the dataset's
     :class:`catalog.writer.RecordWriter`, made here if not given). Identical texts (same content
-    hash) are embedded once, and texts embedded earlier by any dataset are reused.
+    hash) are embedded once, and texts embedded earlier by any dataset are reused. ``compute``
+    (e.g. :class:`catalog.ray_compute.RayCompute`) computes the vectors elsewhere; they are
+    written here all the same.
     """
     from catalog.writer import RecordWriter
 
@@ -55,6 +58,12 @@ def embed_missing(cat, dataset_id: int, embedder: Embedder, progress: Progress |
     if total == 0:
         return 0
     progress.start("embedding", total)
+    if compute is not None:
+        for hashes, vectors in compute.embed_keyed(embedder, pending.column("content_hash").to_pylist(),
+                                                   pending.column("text").to_pylist(), progress.advance):
+            writer.add_vectors(embedder.id, hashes, vectors)
+        progress.finish()
+        return total
     for start in range(0, total, _EMBED_SLICE):
         part = pending.slice(start, _EMBED_SLICE)
         vectors = embedder.embed(part.column("text").to_pylist(), progress=progress.advance)
@@ -73,8 +82,10 @@ def schedule_index_rebuild(cat, embedder_id: str) -> None:
     cat.after_commit(lambda: VectorIndex(cat, embedder_id).rebuild())
 
 
-def embed_dataset(cat, name: str, embedder_name: str | None = None, progress: Progress | None = None) -> EmbedResult:
-    """Embed a dataset imported with ``embed=False`` (or re-check one); say how many new vectors."""
+def embed_dataset(cat, name: str, embedder_name: str | None = None, progress: Progress | None = None,
+                  compute: ComputeBackend | None = None) -> EmbedResult:
+    """Embed a dataset imported with ``embed=False`` (or re-check one); say how many new vectors.
+    ``compute`` computes the vectors elsewhere (:func:`embed_missing`)."""
     from catalog.embedders import get_embedder
     from catalog.errors import SynthcatError
 
@@ -86,7 +97,7 @@ def embed_dataset(cat, name: str, embedder_name: str | None = None, progress: Pr
         raise EmbedderMismatch(
             f"dataset '{name}' is embedded with '{ds.embedder}', not '{embedder.id}'")
     with cat.transaction():
-        made = embed_missing(cat, ds.dataset_id, embedder, progress)
+        made = embed_missing(cat, ds.dataset_id, embedder, progress, compute=compute)
         cat.update_dataset(name, embedder=embedder.id)
         cat.touch_vectors(embedder.id)
         schedule_index_rebuild(cat, embedder.id)

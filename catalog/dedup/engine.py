@@ -39,7 +39,7 @@ from catalog.dedup.defaults import (
     SEMANTIC_THRESHOLD,
 )
 from catalog.dedup.exact import exact_edges
-from catalog.dedup.minhash import minhash_edges
+from catalog.dedup.minhash import SketchFn, minhash_edges
 from catalog.dedup.normalize import normalize_texts
 from catalog.dedup.semantic import semantic_edges
 from catalog.errors import BadInput
@@ -170,12 +170,14 @@ def find_duplicates(items: Sequence[DedupItem], *, exact: bool = True, minhash: 
                     vectors: np.ndarray | None = None,
                     embed: Callable[[list[str]], np.ndarray] | None = None,
                     semantic_k: int = SEMANTIC_K, semantic_index: str = "auto",
-                    nprobe: int = 8, seed: int = 1) -> DedupResult:
+                    nprobe: int = 8, seed: int = 1, sketch: SketchFn | None = None) -> DedupResult:
     """Find duplicates among ``items`` and decide which to remove (see the module docstring).
 
     The semantic stage takes ``vectors`` (one row per item, in item order) or, failing that,
     ``embed`` -- a function from a list of texts to an array of vectors -- which is called only on
-    the items still active when the stage starts. Bad arguments raise :class:`BadInput`.
+    the items still active when the stage starts. ``sketch`` computes the MinHash stage's shingles
+    and band keys elsewhere (e.g. on Ray, :mod:`catalog.ray_compute`); the decisions are made here
+    either way. Bad arguments raise :class:`BadInput`.
     """
     if keep not in KEEP_POLICIES:
         raise BadInput(f"unknown keep policy {keep!r}; choose one of {', '.join(KEEP_POLICIES)}",
@@ -236,7 +238,7 @@ def find_duplicates(items: Sequence[DedupItem], *, exact: bool = True, minhash: 
                 normalize_texts([texts[a] for a in active], punctuation_blind=True)
             i, j, s, info = minhash_edges(sub, threshold=minhash_threshold, num_perm=num_perm,
                                           ngram=ngram, unit=ngram_unit, seed=seed,
-                                          reference=ref[active])
+                                          reference=ref[active], sketch=sketch)
             i, j = active[i], active[j]
             stage_info[stage] = info
         else:

@@ -32,6 +32,7 @@ import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Protocol
 
 import numpy as np
 
@@ -212,6 +213,15 @@ def _band_hash(cols: np.ndarray) -> np.ndarray:
     return _avalanche(h)
 
 
+def band_keys(sig: np.ndarray, bands: int, rows: int) -> np.ndarray:
+    """One uint64 LSH key per text and band, shape ``(len(sig), bands)``. A key depends only on its
+    own text's signature, so keys computed in batches anywhere (e.g. on Ray workers) are the same."""
+    keys = np.empty((sig.shape[0], bands), dtype=np.uint64)
+    for band in range(bands):
+        keys[:, band] = _band_hash(sig[:, band * rows:(band + 1) * rows])
+    return keys
+
+
 def lsh_candidates(sig: np.ndarray, bands: int, rows: int, eligible: np.ndarray,
                    *, max_bucket: int = 64) -> np.ndarray:
     """Candidate pairs ``(i, j)``, i < j, shape ``(m, 2)`` int64, among the ``eligible`` indices
@@ -219,11 +229,20 @@ def lsh_candidates(sig: np.ndarray, bands: int, rows: int, eligible: np.ndarray,
     eligible = np.asarray(eligible, dtype=np.int64)
     if len(eligible) < 2:
         return np.empty((0, 2), dtype=np.int64)
-    n_total = np.uint64(sig.shape[0])
-    keys = []
+    return bucket_pairs(band_keys(sig[eligible], bands, rows), eligible, sig.shape[0], max_bucket=max_bucket)
+
+
+def bucket_pairs(keys: np.ndarray, eligible: np.ndarray, n_total: int, *, max_bucket: int = 64) -> np.ndarray:
+    """Candidate pairs from band keys: ``keys[k]`` are the band keys of text ``eligible[k]``;
+    ``n_total`` is above every index. Same output as :func:`lsh_candidates` on the same texts."""
+    eligible = np.asarray(eligible, dtype=np.int64)
+    if len(eligible) < 2:
+        return np.empty((0, 2), dtype=np.int64)
+    n = np.uint64(n_total)
+    found = []
     window = max(1, max_bucket - 1)
-    for band in range(bands):
-        h = _band_hash(sig[eligible, band * rows:(band + 1) * rows])
+    for band in range(keys.shape[1]):
+        h = keys[:, band]
         order = np.argsort(h, kind="stable")
         hs = h[order]
         for d in range(1, window + 1):
@@ -234,11 +253,11 @@ def lsh_candidates(sig: np.ndarray, bands: int, rows: int, eligible: np.ndarray,
             right = eligible[order[d:][same]].astype(np.uint64)
             lo = np.minimum(left, right)
             hi = np.maximum(left, right)
-            keys.append(lo * n_total + hi)
-    if not keys:
+            found.append(lo * n + hi)
+    if not found:
         return np.empty((0, 2), dtype=np.int64)
-    uniq = np.unique(np.concatenate(keys))
-    return np.stack([(uniq // n_total).astype(np.int64), (uniq % n_total).astype(np.int64)], axis=1)
+    uniq = np.unique(np.concatenate(found))
+    return np.stack([(uniq // n).astype(np.int64), (uniq % n).astype(np.int64)], axis=1)
 
 
 def jaccard(sh: Shingles, pairs: np.ndarray, *, chunk: int = 1 << 22) -> np.ndarray:
@@ -280,21 +299,29 @@ def _jaccard_chunk(sh: Shingles, pairs: np.ndarray, sizes: np.ndarray) -> np.nda
 def minhash_edges(texts: Sequence[str], *, threshold: float, num_perm: int = 128, ngram: int = 3,
                   unit: str = "word", seed: int = 1, candidates: np.ndarray | None = None,
                   reference: np.ndarray | None = None, max_bucket: int = 64,
+                  sketch: SketchFn | None = None,
                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray, dict]:
     """Near-duplicate edges ``(i, j, jaccard)`` with verified Jaccard >= ``threshold``.
 
     ``texts`` are punctuation-blind normalised texts; only indices in ``candidates`` (default all)
     take part; pairs of two ``reference`` texts are not reported (nothing could be removed).
     Returns the edges and a dict of diagnostics (bands, rows, candidate and verified pair counts).
+    ``sketch`` computes the shingles and band keys elsewhere (:func:`sketch_texts` is what it must
+    equal; :mod:`catalog.ray_compute` runs it on a Ray cluster); bucketing and verification stay here.
     """
     n = len(texts)
     idx = np.arange(n, dtype=np.int64) if candidates is None else np.asarray(candidates, np.int64)
     sub = [texts[i] for i in idx]
-    sh = shingle(sub, ngram=ngram, unit=unit)
-    sig = signatures(sh, num_perm=num_perm, seed=seed)
     bands, rows = optimal_bands(threshold, num_perm)
-    eligible = np.flatnonzero(sh.sizes() > 0)
-    pairs = lsh_candidates(sig, bands, rows, eligible, max_bucket=max_bucket)
+    if sketch is None:
+        sh = shingle(sub, ngram=ngram, unit=unit)
+        sig = signatures(sh, num_perm=num_perm, seed=seed)
+        eligible = np.flatnonzero(sh.sizes() > 0)
+        pairs = lsh_candidates(sig, bands, rows, eligible, max_bucket=max_bucket)
+    else:
+        sh, keys = sketch(sub, ngram=ngram, unit=unit, num_perm=num_perm, seed=seed, bands=bands, rows=rows)
+        eligible = np.flatnonzero(sh.sizes() > 0)
+        pairs = bucket_pairs(keys[eligible], eligible, len(sub), max_bucket=max_bucket)
     if reference is not None and len(pairs):
         ref = np.asarray(reference, dtype=bool)[idx]
         pairs = pairs[~(ref[pairs[:, 0]] & ref[pairs[:, 1]])]
@@ -303,3 +330,21 @@ def minhash_edges(texts: Sequence[str], *, threshold: float, num_perm: int = 128
     info = {"bands": bands, "rows": rows, "candidate_pairs": int(len(pairs)),
             "verified_pairs": int(ok.sum())}
     return idx[pairs[ok, 0]], idx[pairs[ok, 1]], sims[ok], info
+
+
+def sketch_texts(texts: Sequence[str], *, ngram: int, unit: str, num_perm: int, seed: int, bands: int,
+                 rows: int) -> tuple[Shingles, np.ndarray]:
+    """Shingle sets and LSH band keys of ``texts``: the per-text part of :func:`minhash_edges`.
+
+    Every output row depends on its own text only, so this can run on any split of the texts
+    (batches on Ray workers) and the rows put back in order give the same result.
+    """
+    sh = shingle(texts, ngram=ngram, unit=unit)
+    return sh, band_keys(signatures(sh, num_perm=num_perm, seed=seed), bands, rows)
+
+
+class SketchFn(Protocol):
+    """What :func:`minhash_edges` calls for shingles and band keys (:func:`sketch_texts` locally)."""
+
+    def __call__(self, texts: Sequence[str], *, ngram: int, unit: str, num_perm: int, seed: int, bands: int,
+                 rows: int) -> tuple[Shingles, np.ndarray]: ...

@@ -147,3 +147,27 @@ def test_reproducible_with_seed():
     runs = [minhash_edges(base, threshold=0.4, seed=s) for s in (4, 4)]
     assert all(np.array_equal(x, y) for x, y in zip(runs[0][:3], runs[1][:3]))
     assert len(runs[0][0]) > 0
+
+
+def test_sketch_computed_elsewhere_gives_the_same_edges():
+    """minhash_edges with ``sketch`` (shingles and band keys made outside, e.g. on Ray) finds the
+    same edges as computing them in place; the sketch sees only the candidate texts."""
+    from catalog.dedup.minhash import minhash_edges, sketch_texts
+
+    base = [f"the {w} order {i} arrived late and the box was damaged on the side" for i, w in
+            enumerate(["blue", "red", "green", "small", "large"] * 8)]
+    texts = base + [t.replace("late", "very late") for t in base[:15]] + ["", "one", "two words"]
+    seen: list[int] = []
+
+    def counting_sketch(sub, **kw):
+        seen.append(len(sub))
+        return sketch_texts(sub, **kw)
+
+    candidates = np.arange(0, len(texts), 2)
+    for cand in (None, candidates):
+        want = minhash_edges(texts, threshold=0.5, candidates=cand)
+        got = minhash_edges(texts, threshold=0.5, candidates=cand, sketch=counting_sketch)
+        for a, b in zip(want[:3], got[:3]):
+            assert np.array_equal(a, b)
+        assert want[3] == got[3] and len(want[0]) > 0
+    assert seen == [len(texts), len(candidates)]
