@@ -291,6 +291,7 @@ def check(work: Path, episode: Episode | None, tally: Tally, rng: np.random.Gene
         bad = [f"checker crashed: {traceback.format_exc(limit=4)}"]
     for v in bad:
         tally.violations.append({"where": where, "command": episode.command if episode else None, "violation": v})
+        print(f"VIOLATION {where}: {v}", file=sys.stderr, flush=True)
     return done
 
 

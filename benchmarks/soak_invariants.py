@@ -82,7 +82,10 @@ def check_references(cat) -> list[str]:
         if ref.table == "decontam_matches":
             continue  # evaluation sets may be files, not datasets
         if ref.on_delete == "unlist":
-            sql = (f"SELECT count(*) FROM (SELECT unnest({ref.column}) AS v FROM {ref.table}) t "
+            # a decontamination run's `against` also names evaluation files, which are no datasets
+            files = (" WHERE coalesce(json_extract_string(parameters, '$.kind'), 'dedup') <> 'decontaminate'"
+                     if (ref.table, ref.column) == ("dedup_runs", "against") else "")
+            sql = (f"SELECT count(*) FROM (SELECT unnest({ref.column}) AS v FROM {ref.table}{files}) t "
                    "WHERE v IS NOT NULL AND v NOT IN (SELECT name FROM datasets)")
         else:
             sql = (f"SELECT count(*) FROM {ref.table} t WHERE t.{ref.column} IS NOT NULL AND "
