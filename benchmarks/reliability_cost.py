@@ -1,7 +1,7 @@
 """What encryption at rest and the import PII guard cost, as ratios measured in one run.
 
     # build the inputs and the two search catalogs (not timed; embeds the search corpus twice)
-    nice -n 19 python benchmarks/reliability_cost.py setup /tmp/relcost --records 20000
+    nice -n 19 python benchmarks/reliability_cost.py setup /tmp/relcost --records 20000 --search-records 5000
     # time it (under the shared lock, normal priority)
     flock /tmp/synthcat-timing.lock python benchmarks/reliability_cost.py measure /tmp/relcost --repeats 3
 
@@ -13,10 +13,11 @@ Prints one JSON object. Each pair is timed alternately in the same process, medi
 * PII guard: the same import into fresh plaintext catalogs with ``pii="warn"``, ``"redact"`` and
   ``"off"``; ratios against ``off``. About one row in twenty carries an e-mail address or a phone
   number, so the scan finds and records something;
-* search: ``--queries`` queries over the same records (embedded with the bundled MiniLM) in a
-  plaintext and an encrypted catalog, keyword and hybrid, each query timed on both catalogs in turn
-  (order alternating): p50/p95 through one ``Searcher`` per catalog (warm), and a one-shot
-  ``Catalog.search`` per query (builds its searcher each time, as a CLI call does), catalog already open.
+* search: ``--queries`` queries over the first ``--search-records`` of those rows (embedded with
+  the bundled MiniLM) in a plaintext and an encrypted catalog, keyword and hybrid, each query
+  timed on both catalogs in turn (order alternating): p50/p95 through one ``Searcher`` per
+  catalog (warm), and a one-shot ``Catalog.search`` per query (it builds its searcher each time,
+  as a CLI call does; the catalog is already open).
 """
 
 from __future__ import annotations
@@ -70,20 +71,22 @@ def open_catalog(path: Path, *, encrypted: bool, create: bool = False, read_only
     return Catalog.open(path, read_only=read_only, key=KEY if encrypted else None)
 
 
-def setup(work: Path, records: int, seed: int) -> dict:
+def setup(work: Path, records: int, search_records: int, seed: int) -> dict:
     work.mkdir(parents=True, exist_ok=True)
-    data = work / "pairs.jsonl"
-    with open(data, "w", encoding="utf-8") as fh:
-        for row in make_rows(records, seed):
-            fh.write(json.dumps(row) + "\n")
-    out = {"records": records}
+    data, corpus = work / "pairs.jsonl", work / "search.jsonl"
+    rows = make_rows(records, seed)
+    for path, part in ((data, rows), (corpus, rows[:search_records])):
+        with open(path, "w", encoding="utf-8") as fh:
+            for row in part:
+                fh.write(json.dumps(row) + "\n")
+    out = {"records": records, "search_records": len(rows[:search_records])}
     for name, encrypted in (("search-plain", False), ("search-encrypted", True)):
         path = work / name
         if path.exists():
             shutil.rmtree(path)
         started = time.perf_counter()
         with open_catalog(path, encrypted=encrypted, create=True) as cat:
-            cat.import_file(data, "bench", id_field="id", embed=True)
+            cat.import_file(corpus, "bench", id_field="id", embed=True)
             cat.search("router light", mode="keyword", k=1)  # builds the keyword index
         out[f"{name}_build_seconds"] = round(time.perf_counter() - started, 1)
     return out
@@ -179,7 +182,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("phase", choices=("setup", "measure"))
     parser.add_argument("workdir", type=Path)
-    parser.add_argument("--records", type=int, default=20_000)
+    parser.add_argument("--records", type=int, default=20_000, help="rows of the timed imports")
+    parser.add_argument("--search-records", type=int, default=5_000,
+                        help="the first rows of those, embedded, make the search catalogs (setup)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--queries", type=int, default=100)
@@ -189,7 +194,7 @@ def main() -> None:
                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                                 "load_before": os.getloadavg()}}
     if args.phase == "setup":
-        result.update(setup(args.workdir, args.records, args.seed))
+        result.update(setup(args.workdir, args.records, args.search_records, args.seed))
     else:
         rows = sum(1 for _ in open(args.workdir / "pairs.jsonl", encoding="utf-8"))
         result["import_rows"] = rows
