@@ -372,7 +372,7 @@ def stop_reader(reader: tuple[subprocess.Popen, Path, Path], tally: Tally) -> No
 
 # -------------------------------------------------------------------------- soak
 def soak(work: Path, kills: int, seed: int, max_kills_per_episode: int, reader_share: float,
-         commands: list[str], timeout: float) -> dict:
+         commands: list[str], timeout: float, max_seconds: float = 0) -> dict:
     rng = random.Random(seed)
     nrng = np.random.default_rng(seed)
     tally = Tally()
@@ -381,7 +381,12 @@ def soak(work: Path, kills: int, seed: int, max_kills_per_episode: int, reader_s
     setup_seconds = time.perf_counter() - started
     weights = [WEIGHTS[c] for c in commands]
     number = 0
-    while sum(tally.kills.values()) < kills:
+    stop = {"why": None}
+    signal.signal(signal.SIGTERM, lambda *_: stop.update(why="SIGTERM"))  # finish the episode, then report
+    while sum(tally.kills.values()) < kills and stop["why"] is None:
+        if max_seconds and time.perf_counter() - started > max_seconds:
+            stop["why"] = f"--max-seconds {max_seconds:g} reached"
+            break
         number += 1
         command = rng.choices(commands, weights)[0]
         episode = make_episode(command, number, work, rng)
@@ -433,7 +438,8 @@ def soak(work: Path, kills: int, seed: int, max_kills_per_episode: int, reader_s
     return {
         "benchmark": "fault soak: SIGKILL during synthcat writers, invariants after each kill",
         "seed": seed, "encrypted_catalog": bool(os.environ.get("SYNTHCAT_KEY")),
-        "kills_total": sum(tally.kills.values()), "kills_per_command": dict(tally.kills),
+        "kills_total": sum(tally.kills.values()), "kills_asked": kills, "stopped_early": stop["why"],
+        "kills_per_command": dict(tally.kills),
         "episodes_per_command": dict(tally.episodes),
         "kills_after_commit": dict(tally.committed_before_kill),
         "finished_before_kill": dict(tally.finished_before_kill),
@@ -474,6 +480,8 @@ def main() -> None:
                         + ", ".join(COMMANDS))
     parser.add_argument("--timeout", type=float, default=600, help="seconds a run to the end may take")
     parser.add_argument("--import-rows", type=int, default=IMPORT_ROWS, help="rows of each import's file")
+    parser.add_argument("--max-seconds", type=float, default=0,
+                        help="stop after the episode running at this wall time (0: only at --kills)")
     parser.add_argument("--encrypt", action="store_true",
                         help="soak an encrypted catalog (a throwaway key in SYNTHCAT_KEY, passed to every process)")
     args = parser.parse_args()
@@ -491,7 +499,7 @@ def main() -> None:
     else:
         os.environ.pop("SYNTHCAT_KEY", None)
     result = soak(args.workdir.resolve(), args.kills, args.seed, args.max_kills_per_episode, args.reader_share,
-                  commands, args.timeout)
+                  commands, args.timeout, args.max_seconds)
     print(json.dumps(result, indent=2, default=str))
 
 
