@@ -189,6 +189,8 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--one-shot", type=int, default=30, help="queries also timed one-shot (searcher each time)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads for query embedding (measure); 2 spin-wait on a busy 2-core machine")
     args = parser.parse_args()
     result: dict = {"benchmark": "cost of encryption at rest and of the import PII guard", "phase": args.phase,
                     "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
@@ -196,6 +198,10 @@ def main() -> None:
     if args.phase == "setup":
         result.update(setup(args.workdir, args.records, args.search_records, args.seed))
     else:
+        import torch
+
+        torch.set_num_threads(args.threads)
+        result["torch_threads"] = args.threads
         rows = sum(1 for _ in open(args.workdir / "pairs.jsonl", encoding="utf-8"))
         result["import_rows"] = rows
         result["import"] = measure_imports(args.workdir, args.repeats)
