@@ -479,8 +479,8 @@ def embed_cmd(name: Annotated[str, typer.Argument(help="Dataset imported with --
 
 # ------------------------------------------------------------------------------------- index
 
-_INDEX_COLUMNS = ["embedder_id", "records_in_duckdb", "records_in_index", "index_type", "dimension", "in_sync",
-                  "problems"]
+_INDEX_COLUMNS = ["embedder_id", "records_in_duckdb", "records_in_index", "index_type", "nprobe", "dimension",
+                  "in_sync", "problems"]
 
 
 @index_app.command("status")
