@@ -42,13 +42,14 @@ def test_installed_wheel_runs_the_demo_from_an_empty_directory(tmp_path):
     # editable install's finder, which would map `catalog` back to this tree) are not processed
     own_site = _run([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"]).stdout.strip()
     (venv / own_site / "test-environment.pth").write_text("\n".join(site.getsitepackages()) + "\n")
-    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)])
+    # without PYTHONPATH: a source tree on it (with its synthcat.egg-info) would count as installed
+    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNTHCAT_CATALOG")}
+    installed = _run([str(python), "-m", "pip", "install", "--no-deps", "-q", str(wheel)], env=clean_env)
     assert installed.returncode == 0, installed.stderr[-2000:]
 
     empty = tmp_path / "empty"
     empty.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "SYNTHCAT_CATALOG")}
-    env["HF_HUB_OFFLINE"] = "1"
+    env = dict(clean_env, HF_HUB_OFFLINE="1")
     where = _run([str(python), "-c", "import catalog, synthcat_demo; print(catalog.__file__)"], cwd=empty, env=env)
     assert where.returncode == 0 and str(venv) in where.stdout, (where.stdout, where.stderr[-2000:])
     demo = _run([str(venv / "bin" / "synthcat"), "demo"], cwd=empty, env=env, timeout=1200)

@@ -89,7 +89,7 @@ def test_static_embedder_by_name_and_by_id(tmp_path):
 
 @pytest.mark.slow
 def test_import_and_search_with_the_static_embedder(cat):
-    from catalog.search import search
+    from catalog.search.api import Searcher
 
     cat.add_records("support", [
         {"id": "a", "text": "The router reboots every night and the lights go off."},
@@ -98,5 +98,5 @@ def test_import_and_search_with_the_static_embedder(cat):
     ], id_field="id", embedder="static")
     ds = cat.dataset("support")
     assert ds.embedder == get_embedder("static").id
-    hits = search(cat, "double charge on my bill", mode="vector", k=1)
-    assert [h.id for h in hits] == ["b"]
+    (hits,) = Searcher(cat, mode="vector").run(["double charge on my bill"], k=1)
+    assert [h.external_id for h in hits] == ["b"]

@@ -130,7 +130,7 @@ def test_ivf_takes_adds_then_retrains_after_doubling(table, cat, monkeypatch):
     second = vi.read_manifest()
     assert second["trained_count"] == 2500 and second["count"] == 4000
     status = index_status(cat)[0]
-    assert status["in_sync"] and status["index_type"] == second["index_type"] and status["nprobe"]
+    assert status.in_sync and status.index_type == second["index_type"] and status.nprobe
     q = queries_near(table, 100)
     fresh = VectorIndex(cat, table.id)
     _, found = fresh.search(q, 10)
@@ -138,4 +138,4 @@ def test_ivf_takes_adds_then_retrains_after_doubling(table, cat, monkeypatch):
     add(cat, table, "d", 4000, 5200)  # past twice the trained size: retrained
     third = vi.read_manifest()
     assert third["trained_count"] == 5200 and third["count"] == 5200
-    assert VectorIndex(cat, table.id).status()["in_sync"]
+    assert VectorIndex(cat, table.id).status().in_sync

@@ -245,7 +245,7 @@ def test_cli_summary_jobs_export_and_evaluate_show_tokens_and_quality(invoke, ca
     assert jobs[0]["summary"]["total_tokens"] == 20 and jobs[0]["summary"]["cost_usd"] == pytest.approx(2.6e-5)
     assert jobs[0]["quality"]["groundedness_scored"] == 2
     shown = json.loads(invoke("show", "g", "--json").stdout)
-    assert shown["section:generation"][0]["tokens"] == "20 (prompt 14, completion 6)"
+    assert shown["generation_jobs"][0]["tokens"] == 20
     out = tmp_path / "g.jsonl"
     assert invoke("export", "g", "--out", str(out)).exit_code == 0
     exported = [json.loads(line) for line in out.read_text().splitlines()]
@@ -254,7 +254,8 @@ def test_cli_summary_jobs_export_and_evaluate_show_tokens_and_quality(invoke, ca
     evaluation = json.loads(invoke("evaluate", "g", "--real", "seed", "--json").stdout)
     assert evaluation["quality_scores"]["scored"] == 2 and 0 <= evaluation["quality_scores"]["mean"] <= 1
     assert evaluation["quality_scores"]["groundedness"]["n"] == 2
-    assert "quality score mean" in invoke("evaluate", "g", "--real", "seed").stdout
+    shown_eval = invoke("evaluate", "g", "--real", "seed", "--force").stdout
+    assert "quality mean" in shown_eval and "quality p10 / median / p90" in shown_eval
 
 
 def test_cli_job_that_stops_short_prints_its_summary_and_exits_1(invoke, pairs_file, fake_endpoint):
