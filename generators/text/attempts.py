@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 from catalog.dedup.normalize import normalize_text
 from catalog.record_mapping import FieldMapping, chat_messages, pair_of
@@ -57,6 +58,11 @@ def example_fields(text: str, fields: dict, kind: str, mapping: FieldMapping) ->
     return {"text": text}, "text"
 
 
+# Word-sequence similarity (difflib ratio, 2 x matching words / total words) at or above which a
+# generated prompt counts as a copy of a source or accepted prompt: one changed word in 12 gives 0.92,
+# two give 0.83, a rephrasing of the same request typically 0.3-0.6.
+PROMPT_EDIT_COPY = 0.85
+
 @dataclass
 class Attempt:
     """One try at a sample, carried from its first request to its verdict."""
@@ -91,7 +97,7 @@ class Planner:
         self.mappings = mappings
         self.template = template
         self.task = config.task or f"more examples like those in {', '.join(config.ground_on)}"
-        self.accepted_prompts: list[set] = []
+        self.accepted_prompts: list[str] = []
         # Every grounding prompt, normalised: a new prompt equal to one of them is no new prompt
         # (the examples shown are checked for near copies too, but they are only k of them).
         self.known_prompts: set[str] = set()
@@ -148,24 +154,33 @@ class Planner:
             raise SampleRejected("copied_prompt", "the prompt repeats the anchor or an example")
         if normalize_text(prompt) in self.known_prompts:
             raise SampleRejected("duplicate_prompt", "the prompt is a grounding record's prompt")
-        mine = word_shingles(prompt)
-        limit = self.config.prompt_copy_threshold
-        if any(jaccard(mine, other) >= limit for other in self.accepted_prompts):
+        if any(self._near_copy(prompt, other) for other in self.accepted_prompts):
             raise SampleRejected("duplicate_prompt", "the prompt repeats an accepted sample's prompt")
         return prompt
 
     def copies_a_source(self, prompt: str, attempt: Attempt) -> bool:
         """A prompt that (nearly) repeats the anchor or an example's prompt adds little.
 
-        Word 3-gram Jaccard >= ``prompt_copy_threshold`` (0.8, near-verbatim) counts as a copy, so
-        rephrasings of the same request still pass.
+        See :meth:`_near_copy`; rephrasings of the same request still pass.
         """
         if self.config.kind != "pairs":
             return False
-        mine = word_shingles(prompt)
         sources = [attempt.anchor] + [self._fields(h).get("prompt", "") for h in attempt.examples]
-        limit = self.config.prompt_copy_threshold
-        return any(jaccard(mine, word_shingles(src)) >= limit for src in sources if src)
+        return any(self._near_copy(prompt, src) for src in sources if src)
+
+    def _near_copy(self, prompt: str, source: str) -> bool:
+        """Near-verbatim: word 3-gram Jaccard >= ``prompt_copy_threshold`` (0.8), or the word
+        sequences (case and punctuation folded) at least ``PROMPT_EDIT_COPY`` alike.
+
+        The second test catches a copy with one or two words swapped ("... off you twice??" for
+        "... off me TWICE??"): in a 12-word prompt one changed word breaks three of its ten 3-grams,
+        so the Jaccard alone would let it pass as new.
+        """
+        if jaccard(word_shingles(prompt), word_shingles(source)) >= self.config.prompt_copy_threshold:
+            return True
+        mine = normalize_text(prompt, punctuation_blind=True).split()
+        theirs = normalize_text(source, punctuation_blind=True).split()
+        return SequenceMatcher(None, mine, theirs, autojunk=False).ratio() >= PROMPT_EDIT_COPY
 
     def second(self, attempt: Attempt, prompt: str) -> dict:
         """The response request of a two-step attempt, grounded on the records retrieved for ``prompt``."""
@@ -180,7 +195,7 @@ class Planner:
     def remember(self, fields: dict) -> None:
         """An accepted sample's prompt, so later prompts do not repeat it."""
         if "prompt" in fields:
-            self.accepted_prompts.append(word_shingles(fields["prompt"]))
+            self.accepted_prompts.append(fields["prompt"])
 
     def grounding_texts(self, attempt: Attempt) -> list[str]:
         return [h.text for h in attempt.grounding]

@@ -88,6 +88,23 @@ def test_two_step_rejects_an_echoed_or_broken_prompt_before_asking_for_a_respons
     assert len(fake_endpoint.requests) == 4  # rejected prompts cost no response call
 
 
+def test_a_prompt_that_changes_one_word_of_a_source_prompt_is_a_copy(cat, fake_endpoint):
+    # "Can I move my plan to my new flat?" with its last word swapped and its case changed: 6 of its 8
+    # word 3-grams are new (Jaccard 0.75, under the 0.8 threshold), but 8 of 9 words match in order.
+    seeded(cat)
+    fake_endpoint.decide = None
+    fake_endpoint.script = [
+        said("prompt", "can I move my PLAN to my new house??"),
+        said("prompt", "Can I move my router to the loft without losing speed?"),
+        said("response", "You can, but walls and floors weaken wifi: a mesh point on the landing keeps speed up."),
+    ]
+    report = generate_text(cat, GenerationConfig(dataset="two", n=1, ground_on=["seed"], k=4, seed=3, task="x",
+                                                 strategy="two_step"),
+                           model=fake_model(fake_endpoint))
+    assert report.accepted == 1 and report.attempts == 2
+    assert report.rejections == {"copied_prompt": 1}
+
+
 def test_unfilled_slots_in_a_one_call_sample_are_rejected(cat, fake_endpoint):
     seeded(cat)
     fake_endpoint.script = [sample("How is my refund paid?", "It's a credit of 's final bill, paid next month."),
