@@ -38,7 +38,7 @@ from generators.text.prompting import (
     format_prompt_example,
 )
 from generators.text.retrieval import GroundingHit
-from generators.text.samples import KIND_SCHEMAS, Bounds, SampleRejected, find_defect
+from generators.text.samples import KIND_SCHEMAS, Bounds, SampleRejected, checked_part
 
 STRATEGIES = ("auto", "one_call", "two_step")
 
@@ -139,17 +139,7 @@ class Planner:
 
     def check_prompt(self, attempt: Attempt, parsed: object, bounds: Bounds) -> str:
         """The new prompt of a two-step attempt, or :class:`SampleRejected` with the reason."""
-        value = parsed.get("prompt") if isinstance(parsed, dict) else None
-        if not isinstance(value, str) or not value.strip():
-            raise SampleRejected("empty", "prompt is empty")
-        prompt = value.strip()
-        if len(prompt) < bounds.min_chars:
-            raise SampleRejected("too_short", f"prompt has {len(prompt)} characters")
-        if len(prompt) > bounds.max_chars:
-            raise SampleRejected("too_long", f"prompt has {len(prompt)} characters")
-        defect = find_defect(prompt)
-        if defect:
-            raise SampleRejected("unfilled_slot", f"prompt: {defect}")
+        prompt = checked_part(parsed.get("prompt") if isinstance(parsed, dict) else None, "prompt", bounds)
         if self.copies_a_source(prompt, attempt):
             raise SampleRejected("copied_prompt", "the prompt repeats the anchor or an example")
         if normalize_text(prompt) in self.known_prompts:

@@ -74,7 +74,8 @@ def find_defect(text: str) -> str | None:
     return None
 
 
-def _part(value: object, name: str, bounds: Bounds) -> str:
+def checked_part(value: object, name: str, bounds: Bounds) -> str:
+    """``value`` stripped, or SampleRejected: empty, too short, too long, or with an unfilled slot."""
     if not isinstance(value, str) or not value.strip():
         raise SampleRejected("empty", f"{name} is empty")
     value = value.strip()
@@ -93,13 +94,13 @@ def validate_sample(parsed: object, kind: str, bounds: Bounds) -> tuple[dict, st
     if not isinstance(parsed, dict):
         raise SampleRejected("wrong_shape", "the model did not return a JSON object")
     if kind == "pairs":
-        prompt = _part(parsed.get("prompt"), "prompt", bounds)
-        response = _part(parsed.get("response"), "response", bounds)
+        prompt = checked_part(parsed.get("prompt"), "prompt", bounds)
+        response = checked_part(parsed.get("response"), "response", bounds)
         if prompt.casefold() == response.casefold():
             raise SampleRejected("wrong_shape", "prompt and response are the same")
         return {"prompt": prompt, "response": response}, f"{prompt}\n\n{response}"
     if kind == "text":
-        text = _part(parsed.get("text"), "text", bounds)
+        text = checked_part(parsed.get("text"), "text", bounds)
         return {"text": text}, text
     if kind == "conversations":
         messages = parsed.get("messages")
@@ -109,7 +110,7 @@ def validate_sample(parsed: object, kind: str, bounds: Bounds) -> tuple[dict, st
         for i, msg in enumerate(messages):
             if not isinstance(msg, dict) or msg.get("role") not in ("user", "assistant", "system"):
                 raise SampleRejected("wrong_shape", f"message {i} has no valid role")
-            clean.append({"role": msg["role"], "content": _part(msg.get("content"), f"message {i}", bounds)})
+            clean.append({"role": msg["role"], "content": checked_part(msg.get("content"), f"message {i}", bounds)})
         if not any(m["role"] == "assistant" for m in clean):
             raise SampleRejected("wrong_shape", "no assistant turn")
         return {"messages": clean}, "\n".join(f"{m['role']}: {m['content']}" for m in clean)
