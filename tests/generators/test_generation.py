@@ -127,11 +127,12 @@ def test_rate_limits_server_errors_and_hangs_are_retried(cat, fake_endpoint):
 def test_concurrent_job_keeps_only_the_needed_requests_in_flight(cat, fake_endpoint):
     seeded(cat)
     replies = iter(NOVEL)
-    # Each answer takes 3 s, longer than planning six requests takes on a loaded 2-core machine.
-    fake_endpoint.decide = lambda active, payload: Reply(delay=3.0, body=completion_body(json.dumps(
+    # Each answer takes 8 s, far longer than planning six requests takes even on a loaded 2-core machine.
+    fake_endpoint.decide = lambda active, payload: Reply(delay=8.0, body=completion_body(json.dumps(
         dict(zip(("prompt", "response"), next(replies))))))
     report = generate_text(cat, GenerationConfig(dataset="wide", n=3, ground_on=["seed"], k=1, task="x",
-                                                 concurrency=8, strategy="one_call"), model=fake_model(fake_endpoint))
+                                                 concurrency=8, strategy="one_call"),
+                           model=fake_model(fake_endpoint, timeout=30.0))
     # Before any result the job assumes half its attempts pass: 3 samples -> 6 in flight, not 8.
     assert fake_endpoint.peak_active == 6 and len(fake_endpoint.requests) == 6
     # The first three answers fill the target; the other three are counted, not stored.
