@@ -10,7 +10,11 @@ finishing is implausible or the endpoint is failing:
   interval around accepted / attempts) would need more attempts for the missing samples than the
   cap leaves;
 - *endpoint failing*: ``max_consecutive_failures`` attempts in a row whose calls failed for good
-  (connection refused, 5xx after every retry), which no amount of sampling fixes.
+  (connection refused, 5xx after every retry), which no amount of sampling fixes;
+- *model too slow*: ``max_consecutive_timeouts`` attempts in a row that ran past the time limit
+  per request. Each costs the whole limit (a minute by default), and on a machine too busy for
+  the model the next one will too: the job stops within a few minutes and says to raise the
+  limit, instead of spending its attempt budget an hour at a time.
 
 **Tokens.** ``max_tokens_total`` stops the job before it sends a request once the job's tokens
 (generation and judge, prompt and completion, over every run of the job) reach it. Requests
@@ -51,6 +55,7 @@ class AttemptBudget:
     cap: int
     probe: int = 12
     max_consecutive_failures: int = 8
+    max_consecutive_timeouts: int = 3
 
     @classmethod
     def for_job(cls, target: int, max_attempts: int | None, attempts_per_sample: int = ATTEMPTS_PER_SAMPLE
@@ -62,13 +67,17 @@ class AttemptBudget:
         cap = max_attempts if max_attempts is not None else attempts_per_sample * target + ATTEMPTS_SLACK
         return cls(target=target, cap=cap)
 
-    def stop_reason(self, attempts: int, accepted: int, consecutive_failures: int = 0) -> str | None:
+    def stop_reason(self, attempts: int, accepted: int, consecutive_failures: int = 0,
+                    consecutive_timeouts: int = 0) -> str | None:
         """None to go on; otherwise why the job stops (for its summary)."""
         missing = self.target - accepted
         if missing <= 0:
             return None
         if attempts >= self.cap:
             return f"attempt cap reached ({self.cap} attempts)"
+        if consecutive_timeouts >= self.max_consecutive_timeouts:
+            return (f"{consecutive_timeouts} attempts in a row ran past the time limit per request: the model is "
+                    "slower than that here (raise --timeout, or lower --max-tokens)")
         if consecutive_failures >= self.max_consecutive_failures:
             return f"the endpoint failed {consecutive_failures} attempts in a row"
         if attempts >= self.probe:

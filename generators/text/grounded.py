@@ -18,7 +18,7 @@ import json
 import math
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -84,6 +84,8 @@ class GenerationConfig:
     judge: str | None = None
     judge_base_url: str | None = None
     judge_max_tokens: int = 200
+    # seconds one model request may take; a job whose requests keep running past it stops early
+    request_timeout: float = 60.0
 
     def validate(self) -> None:
         if self.n < 1:
@@ -116,6 +118,8 @@ class GenerationConfig:
                            param="strategy")
         if self.max_tokens_total is not None and self.max_tokens_total < 1:
             raise BadInput("must be at least 1", param="max_tokens_total")
+        if not 0 < self.request_timeout < math.inf:
+            raise BadInput(f"must be a positive number of seconds, got {self.request_timeout}", param="timeout")
         if self.judge is not None and not (self.judge == "local" or self.judge.startswith(("local:", "openai:"))):
             raise BadInput(f"unknown judge '{self.judge}': use 'local' or 'openai:MODEL'", param="judge")
         self.prices  # noqa: B018 - validates the price table
@@ -360,7 +364,7 @@ class _Run:
         cfg, job = self.config, self.job
         accepted = jobstore.accepted_count(self.cat, job.dataset)
         made = surplus = 0
-        failures_in_a_row = 0
+        failures_in_a_row = timeouts_in_a_row = 0
         planned = job.attempts
         followups: list[tuple[Attempt, dict]] = []
         stop: dict = {}
@@ -379,7 +383,7 @@ class _Run:
                 return followups.pop(0)
             if stop or in_flight >= self._wanted_in_flight(accepted):
                 return None
-            reason = self.budget.stop_reason(planned, accepted, failures_in_a_row)
+            reason = self.budget.stop_reason(planned, accepted, failures_in_a_row, timeouts_in_a_row)
             if reason:
                 stop.update(status="exhausted", reason=reason)
                 return None
@@ -388,7 +392,7 @@ class _Run:
             return attempt, request
 
         def on_result(attempt: Attempt, outcome) -> None:
-            nonlocal accepted, made, surplus, failures_in_a_row
+            nonlocal accepted, made, surplus, failures_in_a_row, timeouts_in_a_row
             if accepted >= job.target:
                 surplus += 1
                 return
@@ -406,6 +410,7 @@ class _Run:
                 judged = self._assess(attempt, outcome)
             job.attempts += 1
             failures_in_a_row = failures_in_a_row + 1 if not outcome.ok else 0
+            timeouts_in_a_row = timeouts_in_a_row + 1 if not outcome.ok and outcome.reason == "timeout" else 0
             job.usage = self._usage(surplus)
             if isinstance(judged, str):
                 job.rejections[judged] += 1
@@ -469,10 +474,17 @@ def _merge_usage(base: dict, current: dict, surplus: int = 0) -> dict:
     return out
 
 
+# How the job talks to its model, not what it makes: the same command with another value goes on with the job.
+_OPERATIONAL = ("request_timeout",)
+
+
 def _same_settings(parameters: dict, config: GenerationConfig) -> bool:
     """A stored job's settings equal ``config``'s (jobs stored before a setting existed take its default)."""
     known = {k: v for k, v in parameters.items() if k in GenerationConfig.__dataclass_fields__}
-    return asdict(GenerationConfig(**known)) == asdict(config)
+    stored, given = asdict(GenerationConfig(**known)), asdict(config)
+    for name in _OPERATIONAL:
+        stored.pop(name), given.pop(name)
+    return stored == given
 
 
 def _start(cat, config: GenerationConfig, model) -> jobstore.Job:
@@ -527,7 +539,8 @@ def load_judge(config: GenerationConfig, judge_model=None):
     from generators.text.judge import Judge
 
     model = judge_model or load_chat_model(config.judge, base_url=config.judge_base_url
-                                           if config.judge.startswith("openai:") else None)
+                                           if config.judge.startswith("openai:") else None,
+                                           timeout=config.request_timeout)
     task = config.task or f"more examples like those in {', '.join(config.ground_on)}"
     return Judge(model, task=task, max_tokens=config.judge_max_tokens)
 
@@ -537,8 +550,8 @@ def _load_model(config: GenerationConfig):
     from generators.chat import load_chat_model
 
     if config.model.startswith("local"):
-        return load_chat_model(config.model, parallel=config.concurrency)
-    return load_chat_model(config.model, base_url=config.base_url)
+        return load_chat_model(config.model, parallel=config.concurrency, timeout=config.request_timeout)
+    return load_chat_model(config.model, base_url=config.base_url, timeout=config.request_timeout)
 
 
 def generate_text(cat, config: GenerationConfig, *, model=None, judge_model=None,
@@ -557,15 +570,21 @@ def generate_text(cat, config: GenerationConfig, *, model=None, judge_model=None
 
 
 def resume_generation(cat, job_id: str, *, model=None, judge_model=None, progress: Progress | None = None,
-                      max_tokens_total: int | None = None, max_attempts: int | None = None) -> GenerationReport:
+                      max_tokens_total: int | None = None, max_attempts: int | None = None,
+                      request_timeout: float | None = None) -> GenerationReport:
     """Carry on a job until its target number of samples is accepted.
 
     A job that stopped at its attempt cap gets a fresh cap on top of what it spent (or
     ``max_attempts`` more); one that stopped at its token budget gets the same budget again on
-    top of what it spent, or ``max_tokens_total`` as its new total."""
+    top of what it spent, or ``max_tokens_total`` as its new total. ``request_timeout`` replaces
+    the job's time limit per model request (for the models loaded here, when none is given)."""
 
     job = jobstore.load_job(cat, job_id)
     config = GenerationConfig(**{k: v for k, v in job.parameters.items() if k in GenerationConfig.__dataclass_fields__})
+    if request_timeout is not None:
+        config = replace(config, request_timeout=request_timeout)
+        config.validate()
+        job.parameters = dict(job.parameters, request_timeout=request_timeout)
     limits = dict(job.usage.get("limits") or {})
     if max_attempts is not None:
         if max_attempts < 1:

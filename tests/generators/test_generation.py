@@ -173,6 +173,31 @@ def test_a_failing_endpoint_exhausts_the_budget_and_resume_finishes(cat, fake_en
     assert report.accepted == 2 and report.rejections == {"model_server_error": 2}
 
 
+def test_a_model_slower_than_the_time_limit_stops_the_job_early_and_a_longer_limit_finishes_it(cat, fake_endpoint):
+    from catalog.errors import SynthcatError
+
+    seeded(cat)
+    fake_endpoint.default = Reply(delay=1.5)  # every answer comes after the 0.4 s limit
+    config = GenerationConfig(dataset="slow", n=2, ground_on=["seed"], k=1, task="x", strategy="one_call",
+                              request_timeout=0.4)
+    with pytest.raises(SynthcatError, match=r"3 attempts in a row ran past the time limit.*raise --timeout"):
+        generate_text(cat, config, model=fake_model(fake_endpoint, timeout=0.4, max_retries=1))
+    job = cat.show("slow").generation_jobs[0]
+    assert job.attempts == 3 and job.rejections == {"model_timeout": 3}  # not the 75 the attempt cap allows
+    with pytest.raises(SynthcatError, match="must be a positive number of seconds"):
+        resume_generation(cat, job.job_id, request_timeout=0, model=fake_model(fake_endpoint))
+    assert cat.show("slow").generation_jobs[0].attempts == 3
+    # the same command with a longer limit goes on with the same job (the limit is not a data setting)
+    fake_endpoint.default = Reply(delay=0.5)
+    fake_endpoint.script = [sample(*NOVEL[0]), sample(*NOVEL[1])]
+    slow_ok = fake_model(fake_endpoint, timeout=5.0)
+    with pytest.raises(SynthcatError, match="other settings"):  # unlike the limit, max_attempts is a setting
+        generate_text(cat, GenerationConfig(**{**config.__dict__, "request_timeout": 5.0, "max_attempts": 1}),
+                      model=slow_ok)
+    report = generate_text(cat, GenerationConfig(**{**config.__dict__, "request_timeout": 5.0}), model=slow_ok)
+    assert report.accepted == 2 and cat.dataset("slow").row_count == 2
+
+
 @pytest.mark.slow
 def test_a_killed_job_resumes_to_exactly_n(catalog_dir, fake_endpoint):
     from catalog import open_catalog
@@ -254,6 +279,7 @@ def test_cli_rejects_bad_generation_requests(invoke, pairs_file, tmp_path):
         (["--n", "2", "--ground-on", "seed", "--ground-filter", "novalue"], "--ground-filter: expects KEY=VALUE"),
         (["--n", "2", "--task", "x", "--kind", "poems"], "unknown kind"),
         (["--n", "2", "--task", "x", "--model", "mystery:thing"], "unknown model backend"),
+        (["--n", "2", "--task", "x", "--timeout", "0"], "--timeout: must be a positive number of seconds"),
     ]
     for extra, expected in cases:
         result = invoke("generate", "text", "--dataset", "g", *extra)

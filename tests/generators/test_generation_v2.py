@@ -125,6 +125,8 @@ def test_attempt_budget_rules():
     assert budget.stop_reason(attempts=30, accepted=1) is None  # slow, but 2 more fit in the cap
     assert "optimistic" in budget.stop_reason(attempts=60, accepted=0)  # 3 samples at <5% do not fit
     assert "in a row" in budget.stop_reason(attempts=8, accepted=0, consecutive_failures=8)
+    assert budget.stop_reason(attempts=2, accepted=0, consecutive_failures=2, consecutive_timeouts=2) is None
+    assert "--timeout" in budget.stop_reason(attempts=3, accepted=0, consecutive_failures=3, consecutive_timeouts=3)
     assert "cap" in budget.stop_reason(attempts=100, accepted=2)
     assert budget.stop_reason(attempts=100, accepted=3) is None  # done is not a stop
     assert AttemptBudget.for_job(3, 7).cap == 7
