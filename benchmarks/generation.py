@@ -83,13 +83,11 @@ def groundedness(cat, name: str, k: int) -> dict:
     scores = [g for g, _ in rows if g is not None]
     source = "stored"
     if not scores and rows:
-        from catalog.search import search
-
         embed = get_embedder().embed
         source = "post hoc, k nearest seed records"
         for _, fields in rows:
             pair = json.loads(fields)
-            hits = search(cat, pair["prompt"], k=k, datasets=["seed"])
+            hits = cat.search(pair["prompt"], k=k, datasets=["seed"])
             scores.append(score_groundedness(pair["response"], [h.text for h in hits], prompt=pair["prompt"],
                                              embed=embed).score)
     if not scores:
