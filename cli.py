@@ -842,9 +842,9 @@ def generate_text_cmd(
     price_in: Annotated[float | None, typer.Option(help="USD per 1M prompt tokens, for the cost summary.")] = None,
     price_out: Annotated[float | None, typer.Option(
         help="USD per 1M completion tokens, for the cost summary.")] = None,
-    timeout: Annotated[float, typer.Option(
-        help="Seconds one model request may take; 3 in a row past it stop the job (a local model on a busy "
-             "machine may need more).")] = 60.0,
+    request_timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds one model request may take; 3 in a row past it stop the job (a local model "
+                          "on a busy machine may need more).")] = 60.0,
     as_json: JsonOpt = False,
 ) -> None:
     """Generate text samples with a chat model, grounded on catalog records (RAG) and checked for novelty.
@@ -860,13 +860,13 @@ def generate_text_cmd(
         ground_filter=key_values(ground_filter, "ground_filter"), topics=load_topics(topics) if topics else [],
         max_attempts=max_attempts, concurrency=concurrency, max_tokens=max_tokens, strategy=strategy,
         judge=judge, judge_base_url=judge_base_url, max_tokens_total=max_tokens_total, price_in=price_in,
-        price_out=price_out, request_timeout=timeout,
+        price_out=price_out, request_timeout=request_timeout,
         **({"cosine_threshold": cosine_threshold} if cosine_threshold is not None else {}))
     config.validate()
-    chat = load_chat_model(model, threads=threads, parallel=concurrency, timeout=timeout) \
-        if model.startswith("local") else load_chat_model(model, base_url=base_url, timeout=timeout)
-    judge_chat = load_chat_model(judge, threads=threads, timeout=timeout) if judge and judge.startswith("local") \
-        else None
+    chat = load_chat_model(model, threads=threads, parallel=concurrency, timeout=request_timeout) \
+        if model.startswith("local") else load_chat_model(model, base_url=base_url, timeout=request_timeout)
+    judge_chat = load_chat_model(judge, threads=threads, timeout=request_timeout) \
+        if judge and judge.startswith("local") else None
     with open_catalog(write=True) as cat, RichProgress() as progress:
         _run_generation(lambda: generate_text(cat, config, model=chat, judge_model=judge_chat, progress=progress),
                         as_json)
@@ -880,8 +880,8 @@ def generate_resume_cmd(
         help="New total token budget for the job (default: a job stopped at its budget gets it again).")] = None,
     max_attempts: Annotated[int | None, typer.Option(
         help="Attempts this resume may make (default: the job's adaptive cap again).")] = None,
-    timeout: Annotated[float | None, typer.Option(
-        help="New time limit in seconds per model request (default: the job's).")] = None,
+    request_timeout: Annotated[float | None, typer.Option(
+        "--timeout", help="New time limit in seconds per model request (default: the job's).")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Resume an interrupted or stopped generation job until its target is reached."""
@@ -889,7 +889,7 @@ def generate_resume_cmd(
 
     with open_catalog(write=True) as cat, RichProgress() as progress:
         _run_generation(lambda: resume_generation(cat, job_id, progress=progress, max_tokens_total=max_tokens_total,
-                                                  max_attempts=max_attempts, request_timeout=timeout), as_json)
+                                                  max_attempts=max_attempts, request_timeout=request_timeout), as_json)
 
 
 @generate_app.command("jobs")

@@ -119,7 +119,8 @@ class GenerationConfig:
         if self.max_tokens_total is not None and self.max_tokens_total < 1:
             raise BadInput("must be at least 1", param="max_tokens_total")
         if not 0 < self.request_timeout < math.inf:
-            raise BadInput(f"must be a positive number of seconds, got {self.request_timeout}", param="timeout")
+            raise BadInput(f"must be a positive number of seconds, got {self.request_timeout}",
+                           param="request_timeout")
         if self.judge is not None and not (self.judge == "local" or self.judge.startswith(("local:", "openai:"))):
             raise BadInput(f"unknown judge '{self.judge}': use 'local' or 'openai:MODEL'", param="judge")
         self.prices  # noqa: B018 - validates the price table
@@ -478,13 +479,17 @@ def _merge_usage(base: dict, current: dict, surplus: int = 0) -> dict:
 _OPERATIONAL = ("request_timeout",)
 
 
+def _stored_config(parameters: dict) -> GenerationConfig:
+    """A stored job's config; a job stored before a setting existed takes its default."""
+    return GenerationConfig(**{k: v for k, v in parameters.items() if k in GenerationConfig.__dataclass_fields__})
+
+
 def _same_settings(parameters: dict, config: GenerationConfig) -> bool:
-    """A stored job's settings equal ``config``'s (jobs stored before a setting existed take its default)."""
-    known = {k: v for k, v in parameters.items() if k in GenerationConfig.__dataclass_fields__}
-    stored, given = asdict(GenerationConfig(**known)), asdict(config)
-    for name in _OPERATIONAL:
-        stored.pop(name), given.pop(name)
-    return stored == given
+    """A stored job makes what ``config`` would make (operational settings aside)."""
+    def made_by(c: GenerationConfig) -> dict:
+        return {k: v for k, v in asdict(c).items() if k not in _OPERATIONAL}
+
+    return made_by(_stored_config(parameters)) == made_by(config)
 
 
 def _start(cat, config: GenerationConfig, model) -> jobstore.Job:
@@ -580,7 +585,7 @@ def resume_generation(cat, job_id: str, *, model=None, judge_model=None, progres
     the job's time limit per model request (for the models loaded here, when none is given)."""
 
     job = jobstore.load_job(cat, job_id)
-    config = GenerationConfig(**{k: v for k, v in job.parameters.items() if k in GenerationConfig.__dataclass_fields__})
+    config = _stored_config(job.parameters)
     if request_timeout is not None:
         config = replace(config, request_timeout=request_timeout)
         config.validate()
@@ -603,7 +608,7 @@ def resume_generation(cat, job_id: str, *, model=None, judge_model=None, progres
 
 def _run(cat, job: jobstore.Job, model, progress: Progress | None, judge=None) -> GenerationReport:
     started = time.perf_counter()
-    config = GenerationConfig(**{k: v for k, v in job.parameters.items() if k in GenerationConfig.__dataclass_fields__})
+    config = _stored_config(job.parameters)
     limits = dict(job.usage.get("limits") or {})
     if job.status == "exhausted":
         # A resume grants a fresh attempt cap on top of what was spent.
